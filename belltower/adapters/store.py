@@ -1,0 +1,329 @@
+"""DynamoDB: the source of truth. One table; item layout in docs/decisions.md.
+
+Documents are stored as a JSON string (`doc`) next to the few attributes that keys, indexes and
+conditions need. Every write of a schedule or occurrence is conditional on its `version`, so two
+writers never silently overwrite each other (the loser gets `Conflict` and re-reads).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from belltower import resources as r
+from belltower.domain.errors import InvalidRequest
+from belltower.domain.models import Occurrence, Schedule
+
+PK, SK = r.TABLE_PARTITION_KEY, r.TABLE_SORT_KEY
+
+
+class StaleWrite(Exception):
+    """The item changed since it was read (or already exists): re-read and decide again."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_cursor is not None
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str, expected_keys: set[str], partition: tuple[str, str]) -> dict[str, Any]:
+    """An opaque cursor back into an ExclusiveStartKey of this very listing, or a 400."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError):
+        key = None
+    if (
+        not isinstance(key, dict)
+        or set(key) != expected_keys
+        or not all(isinstance(v, str) for v in key.values())
+        or key.get(partition[0]) != partition[1]
+    ):
+        raise InvalidRequest("`cursor` is not a cursor of this list", param="cursor",
+                             code="invalid_field")  # fmt: skip
+    return key
+
+
+def _schedule_pk(project_id: str, schedule_id: str) -> str:
+    return f"{project_id}#{schedule_id}"
+
+
+class Store:
+    def __init__(self, table: Any):
+        self._table = table
+        # The resource's client serialises plain Python values itself (transactions included).
+        self._client = table.meta.client
+
+    @classmethod
+    def for_table(cls, table_name: str) -> Store:
+        import boto3
+
+        return cls(boto3.resource("dynamodb").Table(table_name))
+
+    # --- generic helpers ------------------------------------------------------------------------
+    def _put_new(self, item: dict[str, Any]) -> None:
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except self._client.exceptions.ConditionalCheckFailedException as exc:
+            raise StaleWrite(item[PK]) from exc
+
+    def _put_versioned(self, item: dict[str, Any], expected_version: int) -> None:
+        try:
+            self._table.put_item(
+                Item=item,
+                ConditionExpression="attribute_exists(pk) AND version = :v",
+                ExpressionAttributeValues={":v": expected_version},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as exc:
+            raise StaleWrite(item[PK]) from exc
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        return self._table.get_item(Key={PK: pk, SK: sk}, ConsistentRead=True).get("Item")
+
+    def _query_pages(
+        self, limit: int, cursor_keys: set[str], partition: tuple[str, str], cursor: str | None,
+        **query: Any,
+    ) -> Page:  # fmt: skip
+        """Query with an optional filter, collecting up to `limit` items across DynamoDB pages."""
+        start = decode_cursor(cursor, cursor_keys, partition) if cursor else None
+        items: list[dict[str, Any]] = []
+        last_key: dict[str, Any] | None = None
+        while True:
+            if start:
+                query["ExclusiveStartKey"] = start
+            resp = self._table.query(Limit=max(limit - len(items), 1) + 1, **query)
+            for item in resp.get("Items", []):
+                if len(items) == limit:
+                    return Page(items, _encode_cursor(last_key))
+                items.append(item)
+                last_key = {k: item[k] for k in cursor_keys}
+            start = resp.get("LastEvaluatedKey")
+            if not start:
+                return Page(items, None)
+
+    # --- projects and API keys -----------------------------------------------------------------
+    def get_project(self, project_id: str) -> dict[str, Any] | None:
+        item = self._get(f"project#{project_id}", "project")
+        return None if item is None else json.loads(item["doc"])
+
+    def find_project_id(self, name: str) -> str | None:
+        item = self._get(f"project_name#{name}", "project_name")
+        return None if item is None else item["project_id"]
+
+    def create_project(self, project: dict[str, Any]) -> None:
+        """Creates the project and claims its name atomically; StaleWrite if the name is taken."""
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": self._table.name, "Item": ({
+                        PK: f"project_name#{project['name']}", SK: "project_name",
+                        "project_id": project["id"]}),
+                        "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {"Put": {"TableName": self._table.name, "Item": ({
+                        PK: f"project#{project['id']}", SK: "project", "version": 1,
+                        "doc": json.dumps(project)}),
+                        "ConditionExpression": "attribute_not_exists(pk)"}},
+                ]
+            )  # fmt: skip
+        except self._client.exceptions.TransactionCanceledException as exc:
+            raise StaleWrite(project["name"]) from exc
+
+    def save_project(self, project: dict[str, Any]) -> None:
+        self._table.put_item(
+            Item={PK: f"project#{project['id']}", SK: "project", "doc": json.dumps(project)}
+        )
+
+    def put_api_key(self, key_hash: str, meta: dict[str, Any]) -> None:
+        """The lookup item (by hash, for authentication) and the listing item, together."""
+        project_pk = f"project#{meta['project_id']}"
+        self._client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": self._table.name, "Item": ({
+                    PK: f"api_key#{key_hash}", SK: "api_key", "project_id": meta["project_id"],
+                    "key_id": meta["id"]}),
+                    "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": self._table.name, "Item": ({
+                    PK: project_pk, SK: f"api_key#{meta['id']}", "key_hash": key_hash,
+                    "doc": json.dumps(meta)})}},
+            ]
+        )  # fmt: skip
+
+    def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
+        item = self._get(f"api_key#{key_hash}", "api_key")
+        return None if item is None else {"project_id": item["project_id"], "key_id": item["key_id"]}
+
+    def list_api_keys(self, project_id: str) -> list[dict[str, Any]]:
+        resp = self._table.query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
+            ExpressionAttributeValues={":pk": f"project#{project_id}", ":sk": "api_key#"},
+        )
+        return [json.loads(item["doc"]) for item in resp.get("Items", [])]
+
+    def revoke_api_key(self, project_id: str, key_id: str, revoked_at: str) -> dict[str, Any] | None:
+        item = self._get(f"project#{project_id}", f"api_key#{key_id}")
+        if item is None:
+            return None
+        meta = {**json.loads(item["doc"]), "revoked_at": revoked_at}
+        self._client.transact_write_items(
+            TransactItems=[
+                {"Delete": {"TableName": self._table.name,
+                            "Key": ({PK: f"api_key#{item['key_hash']}", SK: "api_key"})}},
+                {"Put": {"TableName": self._table.name, "Item": ({
+                    **item, "doc": json.dumps(meta)})}},
+            ]
+        )  # fmt: skip
+        return meta
+
+    # --- schedules -------------------------------------------------------------------------------
+    def _schedule_item(self, schedule: Schedule, version: int) -> dict[str, Any]:
+        return {
+            PK: _schedule_pk(schedule.project_id, schedule.id),
+            SK: "schedule",
+            r.GSI_LIST_PARTITION_KEY: f"{schedule.project_id}#schedules",
+            r.GSI_LIST_SORT_KEY: schedule.id,
+            "state": schedule.state,
+            "kind": schedule.kind,
+            "version": version,
+            "doc": json.dumps(schedule.to_doc()),
+        }
+
+    def create_schedule(self, schedule: Schedule) -> None:
+        self._put_new(self._schedule_item(schedule, 1))
+        schedule.version = 1
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        """Write back a schedule read earlier; StaleWrite if someone else wrote it meanwhile."""
+        self._put_versioned(self._schedule_item(schedule, schedule.version + 1), schedule.version)
+        schedule.version += 1
+
+    def delete_schedule(self, project_id: str, schedule_id: str) -> None:
+        self._table.delete_item(Key={PK: _schedule_pk(project_id, schedule_id), SK: "schedule"})
+
+    def get_schedule(self, project_id: str, schedule_id: str) -> Schedule | None:
+        item = self._get(_schedule_pk(project_id, schedule_id), "schedule")
+        if item is None:
+            return None
+        schedule = Schedule.from_doc(json.loads(item["doc"]))
+        schedule.version = int(item["version"])
+        return schedule
+
+    def list_schedules(
+        self, project_id: str, *, limit: int, cursor: str | None = None,
+        state: str | None = None, kind: str | None = None,
+    ) -> Page:  # fmt: skip
+        """Newest first (ids sort by creation)."""
+        filters, values, names = [], {":p": f"{project_id}#schedules"}, {}
+        for attr, value in (("state", state), ("kind", kind)):
+            if value is not None:
+                filters.append(f"#{attr} = :{attr}")
+                values[f":{attr}"] = value
+                names[f"#{attr}"] = attr
+        query: dict[str, Any] = {
+            "IndexName": r.GSI_LIST,
+            "KeyConditionExpression": f"{r.GSI_LIST_PARTITION_KEY} = :p",
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if filters:
+            query["FilterExpression"] = " AND ".join(filters)
+            query["ExpressionAttributeNames"] = names
+        keys = {PK, SK, r.GSI_LIST_PARTITION_KEY, r.GSI_LIST_SORT_KEY}
+        partition = (r.GSI_LIST_PARTITION_KEY, values[":p"])
+        page = self._query_pages(limit, keys, partition, cursor, **query)
+        return Page([Schedule.from_doc(json.loads(i["doc"])) for i in page.items], page.next_cursor)
+
+    # --- occurrences -----------------------------------------------------------------------------
+    def _occurrence_item(self, occ: Occurrence, version: int, expires_at: int | None) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            PK: _schedule_pk(occ.project_id, occ.schedule_id),
+            SK: f"occurrence#{occ.id}",
+            r.GSI_LOOKUP_PARTITION_KEY: f"{occ.project_id}#{occ.id}",
+            "state": occ.state,
+            "version": version,
+            "doc": json.dumps(occ.to_doc()),
+        }
+        if occ.state == "dead_lettered":
+            item[r.GSI_LIST_PARTITION_KEY] = f"{occ.project_id}#dead_letters"
+            item[r.GSI_LIST_SORT_KEY] = occ.id
+        if expires_at is not None:
+            item[r.TABLE_TTL_ATTRIBUTE] = expires_at
+        return item
+
+    def create_occurrence(self, occ: Occurrence, expires_at: int | None = None) -> bool:
+        """False when the occurrence already exists (a duplicate fire)."""
+        try:
+            self._put_new(self._occurrence_item(occ, 1, expires_at))
+        except StaleWrite:
+            return False
+        occ.version = 1
+        return True
+
+    def save_occurrence(self, occ: Occurrence, expires_at: int | None = None) -> None:
+        self._put_versioned(self._occurrence_item(occ, occ.version + 1, expires_at), occ.version)
+        occ.version += 1
+
+    def get_occurrence(self, project_id: str, schedule_id: str, occurrence_id: str) -> Occurrence | None:
+        item = self._get(_schedule_pk(project_id, schedule_id), f"occurrence#{occurrence_id}")
+        if item is None:
+            return None
+        occ = Occurrence.from_doc(json.loads(item["doc"]))
+        occ.version = int(item["version"])
+        return occ
+
+    def find_occurrence(self, project_id: str, occurrence_id: str) -> Occurrence | None:
+        """By id alone, through the lookup index, then a consistent read of the item itself."""
+        resp = self._table.query(
+            IndexName=r.GSI_LOOKUP,
+            KeyConditionExpression=f"{r.GSI_LOOKUP_PARTITION_KEY} = :k",
+            ExpressionAttributeValues={":k": f"{project_id}#{occurrence_id}"},
+        )
+        for item in resp.get("Items", []):
+            schedule_id = item[PK].split("#", 1)[1]
+            return self.get_occurrence(project_id, schedule_id, occurrence_id)
+        return None
+
+    def list_occurrences(
+        self, project_id: str, schedule_id: str, *, limit: int, cursor: str | None = None,
+        state: str | None = None,
+    ) -> Page:  # fmt: skip
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :sk)",
+            "ExpressionAttributeValues": {":pk": _schedule_pk(project_id, schedule_id), ":sk": "occurrence#"},
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
+        if state is not None:
+            query["FilterExpression"] = "#state = :state"
+            query["ExpressionAttributeNames"] = {"#state": "state"}
+            query["ExpressionAttributeValues"][":state"] = state
+        partition = (PK, _schedule_pk(project_id, schedule_id))
+        page = self._query_pages(limit, {PK, SK}, partition, cursor, **query)
+        return Page([Occurrence.from_doc(json.loads(i["doc"])) for i in page.items], page.next_cursor)
+
+    def iter_open_occurrences(self, project_id: str, schedule_id: str) -> Iterator[Occurrence]:
+        """Occurrences of a schedule that have not finished (cancel uses this)."""
+        cursor = None
+        while True:
+            page = self.list_occurrences(project_id, schedule_id, limit=100, cursor=cursor)
+            for occ in page.items:
+                if not occ.is_terminal:
+                    yield self.get_occurrence(project_id, schedule_id, occ.id) or occ
+            if not page.has_more:
+                return
+            cursor = page.next_cursor
+
+
+def epoch(dt: datetime) -> int:
+    return int(dt.timestamp())

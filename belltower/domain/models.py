@@ -1,0 +1,280 @@
+"""Schedules, occurrences and attempts: plain data plus the pure state transitions.
+
+Documents are stored as JSON (`to_doc` / `from_doc`); what the API shows is `to_api`.
+Header values are secrets: they live in the document (delivery needs them) and never leave it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from belltower.domain.durations import format_duration
+from belltower.domain.retry import RetryPolicy
+from belltower.domain.timing import format_utc
+
+SCHEDULE_STATES = ("active", "paused", "completed", "cancelled")
+SCHEDULE_KINDS = ("one_shot", "recurring")
+OCCURRENCE_STATES = (
+    "scheduled",
+    "delivering",
+    "retrying",
+    "succeeded",
+    "failed",
+    "dead_lettered",
+    "expired",
+    "skipped",
+    "cancelled",
+)
+TERMINAL_OCCURRENCE_STATES = frozenset(
+    {"succeeded", "dead_lettered", "expired", "skipped", "cancelled"}
+)
+
+
+def _ts(value: datetime | None) -> str | None:
+    return None if value is None else format_utc(value)
+
+
+def _parse_ts(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class DeliveryRequest:
+    """What is sent to the destination (before Belltower's own headers are added)."""
+
+    url: str
+    method: str = "POST"
+    headers: dict[str, str] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    body: str | None = None
+    body_is_json: bool = False
+
+    def to_doc(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> DeliveryRequest:
+        return cls(**doc)
+
+
+@dataclass
+class Schedule:
+    id: str
+    project_id: str
+    kind: str
+    state: str
+    request: DeliveryRequest
+    retry_policy: RetryPolicy
+    timeout: timedelta
+    created_at: datetime
+    updated_at: datetime
+    fire_at: datetime | None = None
+    timezone: str = "UTC"
+    ttl: timedelta | None = None
+    name: str | None = None
+    description: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    run_count: int = 0
+    last_fire_at: datetime | None = None
+    next_fire_at: datetime | None = None
+    #: Names of the EventBridge schedules this schedule owns (so cancel can delete them).
+    timer_names: list[str] = field(default_factory=list)
+    #: Optimistic-concurrency version, kept by the store (not part of the document).
+    version: int = field(default=0, compare=False)
+
+    # --- transitions (pure) -------------------------------------------------------------------
+    def cancel(self, now: datetime) -> None:
+        self.state = "cancelled"
+        self.next_fire_at = None
+        self.updated_at = now
+
+    def record_fire(self, scheduled_for: datetime, now: datetime) -> None:
+        self.run_count += 1
+        self.last_fire_at = scheduled_for
+        self.updated_at = now
+        if self.kind == "one_shot":
+            self.next_fire_at = None
+
+    def complete(self, now: datetime) -> None:
+        if self.state == "active":
+            self.state = "completed"
+            self.next_fire_at = None
+            self.updated_at = now
+
+    # --- representations --------------------------------------------------------------------
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "project_id": self.project_id,
+            "kind": self.kind,
+            "state": self.state,
+            "request": self.request.to_doc(),
+            "retry_policy": self.retry_policy.to_dict(),
+            "timeout": self.timeout.total_seconds(),
+            "ttl": None if self.ttl is None else self.ttl.total_seconds(),
+            "created_at": _ts(self.created_at),
+            "updated_at": _ts(self.updated_at),
+            "fire_at": _ts(self.fire_at),
+            "timezone": self.timezone,
+            "name": self.name,
+            "description": self.description,
+            "metadata": self.metadata,
+            "run_count": self.run_count,
+            "last_fire_at": _ts(self.last_fire_at),
+            "next_fire_at": _ts(self.next_fire_at),
+            "timer_names": self.timer_names,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Schedule:
+        return cls(
+            id=doc["id"],
+            project_id=doc["project_id"],
+            kind=doc["kind"],
+            state=doc["state"],
+            request=DeliveryRequest.from_doc(doc["request"]),
+            retry_policy=RetryPolicy.from_dict(doc["retry_policy"]),
+            timeout=timedelta(seconds=doc["timeout"]),
+            ttl=None if doc.get("ttl") is None else timedelta(seconds=doc["ttl"]),
+            created_at=_parse_ts(doc["created_at"]),
+            updated_at=_parse_ts(doc["updated_at"]),
+            fire_at=_parse_ts(doc.get("fire_at")),
+            timezone=doc.get("timezone", "UTC"),
+            name=doc.get("name"),
+            description=doc.get("description"),
+            metadata=doc.get("metadata") or {},
+            run_count=doc.get("run_count", 0),
+            last_fire_at=_parse_ts(doc.get("last_fire_at")),
+            next_fire_at=_parse_ts(doc.get("next_fire_at")),
+            timer_names=list(doc.get("timer_names") or []),
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        req = self.request
+        return {
+            "id": self.id,
+            "object": "schedule",
+            "kind": self.kind,
+            "state": self.state,
+            "endpoint": req.url,
+            "method": req.method,
+            "header_keys": sorted(req.headers),
+            "query": req.query,
+            "body": req.body,
+            "fire_at": _ts(self.fire_at),
+            "cron": None,
+            "every": None,
+            "timezone": self.timezone,
+            "start_at": None,
+            "end_at": None,
+            "max_runs": None,
+            "next_fire_at": _ts(self.next_fire_at),
+            "next_runs": [] if self.next_fire_at is None else [_ts(self.next_fire_at)],
+            "run_count": self.run_count,
+            "last_fire_at": _ts(self.last_fire_at),
+            "retry_policy": self.retry_policy.to_dict(),
+            "timeout": format_duration(self.timeout),
+            "ttl": None if self.ttl is None else format_duration(self.ttl),
+            "overlap": "skip",
+            "callback_url": None,
+            "failure_callback_url": None,
+            "webhook_url": None,
+            "name": self.name,
+            "description": self.description,
+            "metadata": self.metadata,
+            "created_at": _ts(self.created_at),
+            "updated_at": _ts(self.updated_at),
+        }
+
+
+@dataclass
+class Attempt:
+    number: int
+    started_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+    response_excerpt: str
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "started_at": _ts(self.started_at),
+            "duration_ms": self.duration_ms,
+            "status_code": self.status_code,
+            "error": self.error,
+            "response_excerpt": self.response_excerpt,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Attempt:
+        return cls(**{**doc, "started_at": _parse_ts(doc["started_at"])})
+
+
+@dataclass
+class Occurrence:
+    id: str
+    project_id: str
+    schedule_id: str
+    scheduled_for: datetime
+    state: str
+    created_at: datetime
+    attempts: list[Attempt] = field(default_factory=list)
+    #: The attempt number the next delivery must carry (guards against duplicate invocations).
+    next_attempt: int = 1
+    next_attempt_at: datetime | None = None
+    #: When the attempt now in flight started: a lease, so a crashed attempt can be taken over.
+    claimed_at: datetime | None = None
+    completed_at: datetime | None = None
+    replay_of: str | None = None
+    #: Why it ended the way it did: attempts_exhausted, non_retryable_status, ttl_expired, ...
+    outcome: str | None = None
+    #: Optimistic-concurrency version, kept by the store (not part of the document).
+    version: int = field(default=0, compare=False)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_OCCURRENCE_STATES
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "project_id": self.project_id,
+            "schedule_id": self.schedule_id,
+            "scheduled_for": _ts(self.scheduled_for),
+            "state": self.state,
+            "created_at": _ts(self.created_at),
+            "attempts": [a.to_doc() for a in self.attempts],
+            "next_attempt": self.next_attempt,
+            "next_attempt_at": _ts(self.next_attempt_at),
+            "claimed_at": _ts(self.claimed_at),
+            "completed_at": _ts(self.completed_at),
+            "replay_of": self.replay_of,
+            "outcome": self.outcome,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Occurrence:
+        return cls(
+            id=doc["id"],
+            project_id=doc["project_id"],
+            schedule_id=doc["schedule_id"],
+            scheduled_for=_parse_ts(doc["scheduled_for"]),
+            state=doc["state"],
+            created_at=_parse_ts(doc["created_at"]),
+            attempts=[Attempt.from_doc(a) for a in doc.get("attempts", [])],
+            next_attempt=doc.get("next_attempt", 1),
+            next_attempt_at=_parse_ts(doc.get("next_attempt_at")),
+            claimed_at=_parse_ts(doc.get("claimed_at")),
+            completed_at=_parse_ts(doc.get("completed_at")),
+            replay_of=doc.get("replay_of"),
+            outcome=doc.get("outcome"),
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        doc = self.to_doc()
+        for private in ("project_id", "next_attempt", "created_at", "claimed_at"):
+            doc.pop(private)
+        return {"id": self.id, "object": "occurrence", **doc}

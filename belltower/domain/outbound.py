@@ -1,0 +1,52 @@
+"""The exact HTTP request a delivery attempt sends (PRODUCT.md §3), built purely."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from belltower import __version__
+from belltower.domain.destinations import merge_query
+from belltower.domain.models import DeliveryRequest
+from belltower.domain.signing import signature_headers
+from belltower.domain.timing import format_utc
+
+USER_AGENT = f"Belltower/{__version__}"
+
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+
+
+def build_request(
+    request: DeliveryRequest,
+    *,
+    occurrence_id: str,
+    schedule_id: str,
+    scheduled_for: datetime,
+    attempt: int,
+    now: datetime,
+    signing_secrets: Sequence[str],
+) -> OutboundRequest:
+    body = request.body.encode() if request.body is not None else None
+    headers = dict(request.headers)
+    if request.body_is_json and not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = "application/json"
+    headers.update(
+        {
+            "Idempotency-Key": occurrence_id,
+            "User-Agent": USER_AGENT,
+            "Belltower-Schedule-Id": schedule_id,
+            "Belltower-Occurrence-Id": occurrence_id,
+            "Belltower-Scheduled-For": format_utc(scheduled_for),
+            "Belltower-Attempt": str(attempt),
+        }
+    )
+    # The webhook id is the occurrence id: the same on every attempt, as Standard Webhooks asks.
+    headers.update(signature_headers(signing_secrets, occurrence_id, int(now.timestamp()), body or b""))
+    return OutboundRequest(request.method, merge_query(request.url, request.query), headers, body)

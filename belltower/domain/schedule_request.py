@@ -1,0 +1,233 @@
+"""Validation of a create-schedule request body into a `ScheduleSpec` (pure).
+
+Every rejection is a domain error with the PRODUCT.md code and the offending `param`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from belltower.domain.destinations import validate_destination
+from belltower.domain.durations import parse_duration
+from belltower.domain.errors import InvalidRequest, Unprocessable
+from belltower.domain.models import DeliveryRequest
+from belltower.domain.retry import RetryPolicy
+from belltower.domain.timing import resolve_one_shot
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+#: Fields of PRODUCT.md §2 that this build accepts on create.
+SUPPORTED_FIELDS = frozenset(
+    {
+        "endpoint", "method", "headers", "query", "body",
+        "delay", "fire_at", "local_fire_at", "timezone",
+        "retry_policy", "timeout", "ttl",
+        "name", "description", "metadata",
+    }
+)  # fmt: skip
+#: Fields PRODUCT.md defines that this build does not deliver yet: refused, never silently ignored.
+NOT_YET_SUPPORTED = frozenset(
+    {
+        "endpoint_id", "cron", "every", "start_at", "end_at", "max_runs", "overlap",
+        "callback_url", "failure_callback_url", "webhook_url", "idempotency_key",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_headers: int = 64
+    max_header_value_bytes: int = 8 * 1024
+    max_body_bytes: int = 256 * 1024
+    max_metadata_keys: int = 32
+    max_metadata_bytes: int = 4 * 1024
+    min_timeout: timedelta = timedelta(seconds=1)
+    max_timeout: timedelta = timedelta(minutes=15)
+    default_timeout: timedelta = timedelta(seconds=30)
+
+
+DEFAULT_LIMITS = Limits()
+
+#: Headers Belltower sets itself on every delivery, or that HTTP owns; a schedule may not set them.
+RESERVED_HEADERS = frozenset(
+    {
+        "host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer",
+        "idempotency-key", "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature",
+    }
+)  # fmt: skip
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A validated one-shot schedule, ready to be stored."""
+
+    request: DeliveryRequest
+    fire_at: datetime
+    timezone: str
+    retry_policy: RetryPolicy
+    timeout: timedelta
+    ttl: timedelta | None
+    name: str | None
+    description: str | None
+    metadata: dict[str, Any]
+
+
+def parse_create(
+    body: Any,
+    *,
+    now: datetime,
+    allowed_destinations: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
+) -> ScheduleSpec:
+    if not isinstance(body, Mapping):
+        raise InvalidRequest("the request body must be a JSON object", code="invalid_json")
+    _check_fields(body)
+    if "endpoint" not in body or body["endpoint"] is None:
+        raise InvalidRequest("`endpoint` is required", param="endpoint", code="invalid_field")
+    timing = resolve_one_shot(body, now)  # cron/every were refused by _check_fields
+    return ScheduleSpec(
+        request=_parse_request(body, allowed_destinations, limits),
+        fire_at=timing.fire_at,
+        timezone=timing.timezone,
+        retry_policy=RetryPolicy.parse(body.get("retry_policy")),
+        timeout=_parse_timeout(body.get("timeout"), limits),
+        ttl=_parse_ttl(body.get("ttl")),
+        name=_optional_text(body, "name", 200),
+        description=_optional_text(body, "description", 2000),
+        metadata=_parse_metadata(body.get("metadata"), limits),
+    )
+
+
+def _check_fields(body: Mapping[str, Any]) -> None:
+    for key in body:
+        if key in NOT_YET_SUPPORTED:
+            raise InvalidRequest(
+                f"`{key}` is not supported by this Belltower version yet", param=key,
+                code="invalid_field",
+            )  # fmt: skip
+        if key not in SUPPORTED_FIELDS:
+            raise InvalidRequest(f"unknown field `{key}`", param=key, code="unknown_field")
+
+
+def _parse_request(
+    body: Mapping[str, Any], allowed: Sequence[str], limits: Limits
+) -> DeliveryRequest:
+    url = validate_destination(body["endpoint"], allowed_prefixes=allowed, param="endpoint")
+    method = body.get("method") or "POST"
+    if not isinstance(method, str) or method.upper() not in METHODS:
+        raise InvalidRequest(
+            f"`method` must be one of {', '.join(METHODS)}", param="method", code="invalid_field"
+        )
+    headers = _parse_headers(body.get("headers"), limits)
+    query = _parse_query(body.get("query"))
+    payload, is_json = _serialise_body(body.get("body"), limits)
+    return DeliveryRequest(
+        url=url, method=method.upper(), headers=headers, query=query, body=payload,
+        body_is_json=is_json,
+    )  # fmt: skip
+
+
+def _parse_headers(value: Any, limits: Limits) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidRequest("`headers` must be an object of strings", param="headers",
+                             code="invalid_field")  # fmt: skip
+    if len(value) > limits.max_headers:
+        raise InvalidRequest(f"at most {limits.max_headers} headers", param="headers",
+                             code="invalid_field")  # fmt: skip
+    headers: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, header_value in value.items():
+        param = f"headers.{name}"
+        lowered = name.lower()
+        if not _HEADER_NAME.match(name):
+            raise InvalidRequest("invalid header name", param=param, code="invalid_field")
+        if lowered in RESERVED_HEADERS or lowered.startswith("belltower-"):
+            raise InvalidRequest(f"`{name}` is set by Belltower and cannot be overridden",
+                                 param=param, code="invalid_field")  # fmt: skip
+        if lowered in seen:
+            raise InvalidRequest("duplicate header name", param=param, code="invalid_field")
+        if not isinstance(header_value, str) or any(c in header_value for c in "\r\n\0"):
+            raise InvalidRequest("header values must be single-line strings", param=param,
+                                 code="invalid_field")  # fmt: skip
+        if len(header_value.encode()) > limits.max_header_value_bytes:
+            raise InvalidRequest(f"header values are limited to {limits.max_header_value_bytes} "
+                                 "bytes", param=param, code="invalid_field")  # fmt: skip
+        seen.add(lowered)
+        headers[name] = header_value
+    return headers
+
+
+def _parse_query(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidRequest("`query` must be an object", param="query", code="invalid_field")
+    for key, item in value.items():
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise InvalidRequest("query values must be strings or numbers",
+                                 param=f"query.{key}", code="invalid_field")  # fmt: skip
+    return dict(value)
+
+
+def _serialise_body(value: Any, limits: Limits) -> tuple[str | None, bool]:
+    if value is None:
+        return None, False
+    if isinstance(value, str):
+        payload, is_json = value, False
+    else:
+        payload, is_json = json.dumps(value, separators=(",", ":"), ensure_ascii=False), True
+    if len(payload.encode()) > limits.max_body_bytes:
+        raise Unprocessable(f"the delivery body is limited to {limits.max_body_bytes // 1024} KB",
+                            param="body", code="payload_too_large")  # fmt: skip
+    return payload, is_json
+
+
+def _parse_timeout(value: Any, limits: Limits) -> timedelta:
+    if value is None:
+        return limits.default_timeout
+    timeout = parse_duration(value, param="timeout")
+    if not limits.min_timeout <= timeout <= limits.max_timeout:
+        raise InvalidRequest("`timeout` must be between 1s and 15m", param="timeout",
+                             code="invalid_field")  # fmt: skip
+    return timeout
+
+
+def _parse_ttl(value: Any) -> timedelta | None:
+    if value is None:
+        return None
+    ttl = parse_duration(value, param="ttl")
+    if ttl < timedelta(seconds=1):
+        raise InvalidRequest("`ttl` must be at least 1s", param="ttl", code="invalid_field")
+    return ttl
+
+
+def _optional_text(body: Mapping[str, Any], key: str, max_len: int) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > max_len:
+        raise InvalidRequest(f"`{key}` must be a string of at most {max_len} characters",
+                             param=key, code="invalid_field")  # fmt: skip
+    return value
+
+
+def _parse_metadata(value: Any, limits: Limits) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidRequest("`metadata` must be an object", param="metadata", code="invalid_field")
+    if len(value) > limits.max_metadata_keys:
+        raise InvalidRequest(f"`metadata` holds at most {limits.max_metadata_keys} keys",
+                             param="metadata", code="invalid_field")  # fmt: skip
+    if len(json.dumps(value).encode()) > limits.max_metadata_bytes:
+        raise InvalidRequest("`metadata` is limited to 4 KB", param="metadata",
+                             code="invalid_field")  # fmt: skip
+    return dict(value)

@@ -1,0 +1,1 @@
+"""Use cases: each function takes the container's pieces, calls the domain, and persists."""

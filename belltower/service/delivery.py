@@ -1,0 +1,248 @@
+"""Delivery: turn each fire into exactly one occurrence and drive it to a terminal state.
+
+Events (the Target.Input of Belltower's EventBridge schedules, or a direct async invoke):
+  {"type": "fire", "project_id", "schedule_id", "scheduled_for"}   a schedule's fire time
+  {"type": "attempt", "project_id", "schedule_id", "occurrence_id", "attempt"}   a retry
+
+EventBridge and Lambda may both deliver an event twice. The occurrence id is derived from
+(schedule, fire time), so the conditional create makes one fire time one occurrence; each attempt
+is claimed with a versioned write (`next_attempt` + a lease), so a duplicate event finds the claim
+taken and stops. A dead letter goes `failed` -> (SQS) -> `dead_lettered`/`expired`: if the send
+fails, the Lambda retry finds `failed` and finishes the job.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from belltower.adapters.store import StaleWrite
+from belltower.domain.errors import InvalidRequest
+from belltower.domain.ids import derived_id
+from belltower.domain.models import Attempt, Occurrence, Schedule
+from belltower.domain.outbound import build_request
+from belltower.domain.retry import Verdict, classify, next_delay, parse_retry_after
+from belltower.domain.timing import format_utc, parse_rfc3339
+from belltower.service.keys import active_signing_secrets
+from belltower.service.schedules import arm
+from belltower.wiring import Container
+
+logger = logging.getLogger(__name__)
+
+#: A claimed attempt whose invocation has not finished this long after its timeout has died.
+LEASE_GRACE = timedelta(seconds=60)
+#: EventBridge fires within the minute of an `at()`; an early fire waits for the exact time.
+MAX_EARLY_WAIT = timedelta(seconds=60)
+RECORDING_POLLS, RECORDING_POLL_SECONDS = 40, 0.25
+
+
+class AttemptInFlight(Exception):
+    """Another invocation holds this attempt's lease; raising lets Lambda retry us later."""
+
+
+def handle(c: Container, event: dict[str, Any]) -> str:
+    """Process one event; returns what happened (for logs and tests)."""
+    try:
+        kind = event["type"]
+        project_id, schedule_id = str(event["project_id"]), str(event["schedule_id"])
+        if kind == "fire":
+            return on_fire(c, project_id, schedule_id, parse_rfc3339(event["scheduled_for"], param="scheduled_for"))
+        if kind == "attempt":
+            return on_attempt(c, project_id, schedule_id, str(event["occurrence_id"]), int(event["attempt"]))
+    except (KeyError, TypeError, ValueError, InvalidRequest) as exc:
+        logger.error("malformed delivery event dropped", extra={"error": str(exc)})
+        return "malformed"
+    logger.error("unknown delivery event dropped", extra={"event_type": str(kind)})
+    return "malformed"
+
+
+def occurrence_id_for(schedule_id: str, scheduled_for: datetime) -> str:
+    return derived_id("occ", scheduled_for, schedule_id, format_utc(scheduled_for))
+
+
+def attempt_event(occ: Occurrence, number: int) -> dict[str, Any]:
+    return {
+        "type": "attempt",
+        "project_id": occ.project_id,
+        "schedule_id": occ.schedule_id,
+        "occurrence_id": occ.id,
+        "attempt": number,
+    }
+
+
+def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: datetime) -> str:
+    schedule = c.store.get_schedule(project_id, schedule_id)
+    if schedule is None:
+        return "unknown_schedule"
+    if schedule.state != "active":
+        logger.info("fire dropped", extra={"schedule_id": schedule_id, "state": schedule.state})
+        return f"dropped_{schedule.state}"
+    if schedule.kind == "one_shot" and schedule.fire_at != scheduled_for:
+        return "dropped_stale_fire"  # an old timer of a schedule that was moved
+    _wait_until(c, scheduled_for)
+    now = c.clock.now()
+    occ = Occurrence(
+        id=occurrence_id_for(schedule_id, scheduled_for),
+        project_id=project_id,
+        schedule_id=schedule_id,
+        scheduled_for=scheduled_for,
+        state="delivering",
+        created_at=now,
+        claimed_at=now,
+    )
+    if now - scheduled_for > timedelta(seconds=c.settings.catch_up_window_seconds):
+        occ.state, occ.outcome, occ.completed_at, occ.claimed_at = "skipped", "missed_catch_up_window", now, None
+        if c.store.create_occurrence(occ, expires_at=c.retention_deadline(now)):
+            _settle_schedule(c, schedule, occ)
+            return "skipped"
+        return "duplicate"
+    if c.store.create_occurrence(occ):
+        return _attempt(c, schedule, occ, 1)
+    existing = c.store.get_occurrence(project_id, schedule_id, occ.id)
+    return _resume(c, schedule, existing, 1) if existing else "duplicate"
+
+
+def on_attempt(c: Container, project_id: str, schedule_id: str, occurrence_id: str, number: int) -> str:
+    occ = c.store.get_occurrence(project_id, schedule_id, occurrence_id)
+    for _ in range(RECORDING_POLLS):
+        # The retry is armed before the previous attempt is recorded (so a crash in between
+        # cannot lose it); an event that overtakes that write waits for it.
+        if occ is None or not (occ.state == "delivering" and occ.next_attempt == number - 1):
+            break
+        c.clock.sleep(RECORDING_POLL_SECONDS)
+        occ = c.store.get_occurrence(project_id, schedule_id, occurrence_id)
+    schedule = c.store.get_schedule(project_id, schedule_id)
+    if occ is None or schedule is None:
+        return "unknown_occurrence"
+    if occ.next_attempt == number and occ.next_attempt_at is not None:
+        _wait_until(c, occ.next_attempt_at)
+    return _resume(c, schedule, occ, number)
+
+
+def _resume(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> str:
+    """Claim attempt `number` of an existing occurrence, or recognise a duplicate."""
+    if occ.state == "failed":
+        return _dead_letter(c, schedule, occ)  # a previous invocation died before the SQS send
+    if occ.next_attempt != number or occ.is_terminal:
+        return "duplicate"
+    now = c.clock.now()
+    if occ.state == "delivering":
+        lease_end = occ.claimed_at + schedule.timeout + LEASE_GRACE if occ.claimed_at else now
+        if now < lease_end:
+            raise AttemptInFlight(occ.id)
+    if schedule.state == "cancelled":
+        return _finish(c, schedule, occ, "cancelled", "schedule_cancelled")
+    occ.state, occ.claimed_at, occ.next_attempt_at = "delivering", now, None
+    try:
+        c.store.save_occurrence(occ)
+    except StaleWrite:
+        return "duplicate"
+    return _attempt(c, schedule, occ, number)
+
+
+def _attempt(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> str:
+    """Send attempt `number` (already claimed) and record what follows from its result."""
+    now = c.clock.now()
+    deadline = occ.scheduled_for + schedule.ttl if schedule.ttl else None
+    if deadline and now > deadline:
+        occ.outcome = "ttl_expired"
+        return _dead_letter(c, schedule, occ)
+    request = build_request(
+        schedule.request,
+        occurrence_id=occ.id,
+        schedule_id=schedule.id,
+        scheduled_for=occ.scheduled_for,
+        attempt=number,
+        now=now,
+        signing_secrets=active_signing_secrets(c.project(schedule.project_id), now),
+    )
+    resp = c.http.send(request.method, request.url, request.headers, request.body,
+                       schedule.timeout.total_seconds())  # fmt: skip
+    occ.attempts.append(
+        Attempt(number, now, resp.duration_ms, resp.status_code, resp.error, resp.body_excerpt)
+    )
+    logger.info(
+        "attempt finished",
+        extra={"schedule_id": schedule.id, "occurrence_id": occ.id, "attempt": number,
+               "status_code": resp.status_code, "error": resp.error, "duration_ms": resp.duration_ms},
+    )  # fmt: skip
+    verdict = Verdict.FAIL if resp.permanent else classify(resp.status_code)
+    if verdict is Verdict.SUCCEEDED:
+        return _finish(c, schedule, occ, "succeeded", None)
+    if verdict is Verdict.FAIL:
+        occ.outcome = "non_retryable_status" if resp.status_code else "forbidden_destination"
+        return _dead_letter(c, schedule, occ)
+    if number >= schedule.retry_policy.max_attempts:
+        occ.outcome = "attempts_exhausted"
+        return _dead_letter(c, schedule, occ)
+    retry_after = parse_retry_after(resp.headers.get("retry-after"), now)
+    next_at = c.clock.now() + next_delay(schedule.retry_policy, number, retry_after)
+    if deadline and next_at > deadline:
+        occ.outcome = "ttl_expired"
+        return _dead_letter(c, schedule, occ)
+    if _current_state(c, schedule) == "cancelled":
+        return _finish(c, schedule, occ, "cancelled", "schedule_cancelled")
+    # Arm first: if that fails, the occurrence still shows this attempt claimed, and the Lambda
+    # retry of this event takes it over when the lease ends (at least once, never lost).
+    arm(c, f"{occ.id}-{number + 1}", next_at, attempt_event(occ, number + 1))
+    occ.state, occ.next_attempt, occ.next_attempt_at, occ.claimed_at = "retrying", number + 1, next_at, None
+    c.store.save_occurrence(occ)
+    return "retrying"
+
+
+def _finish(c: Container, schedule: Schedule, occ: Occurrence, state: str, outcome: str | None) -> str:
+    now = c.clock.now()
+    occ.state, occ.outcome, occ.completed_at = state, outcome, now
+    occ.next_attempt_at = occ.claimed_at = None
+    c.store.save_occurrence(occ, expires_at=c.retention_deadline(now))
+    _settle_schedule(c, schedule, occ)
+    return state
+
+
+def _dead_letter(c: Container, schedule: Schedule, occ: Occurrence) -> str:
+    """`failed` first (so a crash is resumable), then the DLQ message, then the final state."""
+    now = c.clock.now()
+    if occ.state != "failed":
+        occ.state, occ.completed_at, occ.next_attempt_at, occ.claimed_at = "failed", now, None, None
+        c.store.save_occurrence(occ)
+    c.dead_letters.send(
+        {
+            "type": "belltower.dead_letter",
+            "reason": occ.outcome,
+            "dead_lettered_at": format_utc(now),
+            "project_id": occ.project_id,
+            "occurrence": occ.to_api(),
+            "schedule": schedule.to_api(),
+        }
+    )
+    final = "expired" if occ.outcome == "ttl_expired" else "dead_lettered"
+    return _finish(c, schedule, occ, final, occ.outcome)
+
+
+def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> None:
+    """A one-shot is done once its occurrence is: count the run and mark it completed."""
+    if schedule.kind != "one_shot":
+        return
+    while schedule.state == "active":
+        if occ.state not in ("skipped", "cancelled"):
+            schedule.record_fire(occ.scheduled_for, c.clock.now())
+        schedule.complete(c.clock.now())
+        try:
+            c.store.save_schedule(schedule)
+            return
+        except StaleWrite:
+            schedule = c.store.get_schedule(schedule.project_id, schedule.id)
+            if schedule is None:
+                return
+
+
+def _current_state(c: Container, schedule: Schedule) -> str:
+    fresh = c.store.get_schedule(schedule.project_id, schedule.id)
+    return "cancelled" if fresh is None else fresh.state
+
+
+def _wait_until(c: Container, scheduled_for: datetime) -> None:
+    early = scheduled_for - c.clock.now()
+    if timedelta(0) < early <= MAX_EARLY_WAIT:
+        c.clock.sleep(early.total_seconds())
