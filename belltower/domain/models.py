@@ -6,6 +6,7 @@ Header values are secrets: they live in the document (delivery needs them) and n
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -162,7 +163,7 @@ class Schedule:
             "method": req.method,
             "header_keys": sorted(req.headers),
             "query": req.query,
-            "body": req.body,
+            "body": json.loads(req.body) if req.body_is_json and req.body is not None else req.body,
             "fire_at": _ts(self.fire_at),
             "cron": None,
             "every": None,
