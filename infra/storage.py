@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import CfnOutput, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from belltower import resources as r
+
+TABLE_NAME_OUTPUT_ID = "TableName"
 
 #: Item-level read/write. No streams, no table administration.
 DATA_ACTIONS = (
@@ -62,6 +64,10 @@ class Storage(Construct):
                 ),
             )
             self.index_names.append(str(gsi["name"]))
+        # Admin commands (`belltower keys create --table ...`) need the generated table name.
+        output = CfnOutput(self, "TableName", value=self.table.table_name,
+                           description="Belltower DynamoDB table (for `belltower keys`)")  # fmt: skip
+        output.override_logical_id(TABLE_NAME_OUTPUT_ID)
 
     def grant_data(self, grantee: iam.IGrantable) -> None:
         """Item read/write on the table and each of its indexes, named one by one (no `index/*`)."""

@@ -85,3 +85,9 @@ def test_both_functions_get_item_access_to_table_and_each_index_by_name(synth):
                        for a in statement["Action"])  # fmt: skip
         assert statement["Resource"] == expected_resources
         assert "index/*" not in json.dumps(statement)
+
+
+def test_table_name_is_an_output_for_admin_commands(synth):
+    from infra.storage import TABLE_NAME_OUTPUT_ID
+
+    assert synth.json["Outputs"][TABLE_NAME_OUTPUT_ID]["Value"] == {"Ref": synth.logical_id(synth.stack.storage.table)}
