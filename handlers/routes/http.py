@@ -1,0 +1,81 @@
+"""What every route module shares: JSON responses, auth, body/query parsing, the route registry.
+
+`route(router, method, rule)` registers a route on a Powertools Router and remembers its rule, so
+the API can answer 405 (with `Allow`) for a known path and a wrong method.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.router import Router
+
+from belltower.adapters.store import Page
+from belltower.domain.errors import InvalidRequest, NotFound
+from belltower.service import keys
+from belltower.wiring import container
+
+MAX_REQUEST_BYTES = 1024 * 1024
+_ID = re.compile(r"^(sch|occ|ep|evt|key)_[0-9A-Z]{26}$")
+ROUTES: list[tuple[re.Pattern[str], str]] = []
+
+
+def route(router: Router, method: str, rule: str):
+    ROUTES.append((re.compile("^" + re.sub(r"<\w+>", "[^/]+", rule) + "$"), method))
+    return router.route(rule, method)
+
+
+def allowed_methods(path: str) -> list[str]:
+    return sorted({method for pattern, method in ROUTES if pattern.match(path)})
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type="application/json",
+                    body=json.dumps(body, separators=(",", ":")), headers=headers)  # fmt: skip
+
+
+def list_response(page: Page, items: list[dict[str, Any]]) -> Response:
+    return json_response(200, {"object": "list", "data": items, "has_more": page.has_more,
+                               "next_cursor": page.next_cursor})  # fmt: skip
+
+
+def project(router: Router) -> dict[str, Any]:
+    """The caller's project, from `Authorization: Bearer <key>` (401 otherwise)."""
+    return keys.authenticate(container().store, router.current_event.headers.get("authorization"))
+
+
+def json_body(router: Router) -> Any:
+    event = router.current_event
+    raw: str | bytes = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            raw = base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidRequest("the request body is not valid", code="invalid_json") from None
+    data = raw.encode("utf-8", errors="surrogatepass") if isinstance(raw, str) else raw
+    if len(data) > MAX_REQUEST_BYTES:
+        raise InvalidRequest("the request body is over 1 MB", code="invalid_json")
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise InvalidRequest("the request body is not valid JSON", code="invalid_json") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def query(router: Router) -> dict[str, str]:
+    return dict(router.current_event.query_string_parameters or {})
+
+
+def resource_id(prefix: str, value: str) -> str:
+    """A well-formed id of the expected kind, or 404 (never a lookup with a malformed key)."""
+    if not _ID.match(value) or not value.startswith(prefix + "_"):
+        raise NotFound(f"no such resource {value!r}", param="id")
+    return value
