@@ -26,6 +26,17 @@ def at_expression(when: datetime) -> str:
 
 
 def validate_expression(expression: str) -> str:
+    """Return `expression` if EventBridge Scheduler accepts it: `at(...)`, `rate(...)` or `cron(...)`.
+
+    Raises InvalidExpression otherwise. `cron(...)` goes through the full six-field grammar of
+    `belltower.domain.eventbridge.validate_aws_cron`.
+    """
+    if not isinstance(expression, str):
+        raise InvalidExpression(f"not a valid EventBridge Scheduler expression: {expression!r}")
+    if expression.startswith("cron("):
+        from belltower.domain.eventbridge import validate_aws_cron  # eventbridge imports this module
+
+        return validate_aws_cron(expression)
     at = _AT.match(expression)
     if at:
         try:
