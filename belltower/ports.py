@@ -14,18 +14,24 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class TimerSpec:
-    """A one-time EventBridge schedule that invokes the delivery function with `payload`."""
+    """An EventBridge schedule that invokes the delivery function with `payload`: one-time at
+    `fire_at`, or recurring on `expression` (cron()/rate()) in `timezone`."""
 
     name: str
-    fire_at: datetime  # aware, UTC
     payload: dict[str, Any]
+    fire_at: datetime | None = None  # aware, UTC
+    expression: str | None = None
+    timezone: str = "UTC"
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    enabled: bool = True
 
 
 class Timers(Protocol):
     """EventBridge Scheduler, as Belltower uses it."""
 
-    def create_one_time(self, spec: TimerSpec) -> None:
-        """Create (or, if it exists, replace) a one-time schedule. Raises SchedulerUnavailable."""
+    def put(self, spec: TimerSpec) -> None:
+        """Create (or, if it exists, replace) a schedule. Raises SchedulerUnavailable."""
 
     def delete(self, name: str) -> None:
         """Delete a schedule; a missing one is not an error."""

@@ -1,4 +1,4 @@
-"""EventBridge Scheduler: one-time schedules that invoke the delivery function."""
+"""EventBridge Scheduler: the schedules that invoke the delivery function."""
 
 from __future__ import annotations
 
@@ -31,18 +31,25 @@ class EventBridgeTimers:
 
     def definition(self, spec: TimerSpec) -> dict[str, Any]:
         """The full definition: UpdateSchedule resets whatever is omitted, so always send all."""
-        return {
+        expression = at_expression(spec.fire_at) if spec.fire_at is not None else spec.expression
+        definition = {
             "Name": validate_name(spec.name),
             "GroupName": self._group,
-            "ScheduleExpression": validate_expression(at_expression(spec.fire_at)),
-            "ScheduleExpressionTimezone": "UTC",
+            "ScheduleExpression": validate_expression(expression or ""),
+            "ScheduleExpressionTimezone": "UTC" if spec.fire_at is not None else spec.timezone,
             "FlexibleTimeWindow": {"Mode": "OFF"},
-            "State": "ENABLED",
+            "State": "ENABLED" if spec.enabled else "DISABLED",
+            # One-time schedules go when fired; recurring ones when EndDate has passed.
             "ActionAfterCompletion": "DELETE",
             "Target": {**self._target, "Input": json.dumps(spec.payload, separators=(",", ":"))},
         }
+        if spec.start_date is not None:
+            definition["StartDate"] = spec.start_date
+        if spec.end_date is not None:
+            definition["EndDate"] = spec.end_date
+        return definition
 
-    def create_one_time(self, spec: TimerSpec) -> None:
+    def put(self, spec: TimerSpec) -> None:
         definition = self.definition(spec)
         try:
             try:

@@ -11,7 +11,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from belltower.domain.cron import parse_cron
 from belltower.domain.durations import format_duration
+from belltower.domain.recurrence import Recurrence
 from belltower.domain.retry import RetryPolicy
 from belltower.domain.timing import format_utc
 
@@ -79,29 +81,66 @@ class Schedule:
     metadata: dict[str, Any] = field(default_factory=dict)
     run_count: int = 0
     last_fire_at: datetime | None = None
-    next_fire_at: datetime | None = None
     #: Names of the EventBridge schedules this schedule owns (so cancel can delete them).
     timer_names: list[str] = field(default_factory=list)
+    # --- recurring only ---
+    cron: str | None = None
+    every: timedelta | None = None
+    anchor: datetime | None = None
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    max_runs: int | None = None
+    overlap: str = "skip"
+    #: The newest occurrence (for `overlap: skip`: is it still retrying?).
+    last_occurrence_id: str | None = None
+    #: One-time fix-up schedules (DST, chains) are armed up to this instant.
+    armed_until: datetime | None = None
     #: Optimistic-concurrency version, kept by the store (not part of the document).
     version: int = field(default=0, compare=False)
+
+    def recurrence(self) -> Recurrence:
+        """The single source of this recurring schedule's fire times."""
+        if self.kind != "recurring" or self.anchor is None:
+            raise ValueError(f"{self.id} is not recurring")
+        return Recurrence(
+            cron=parse_cron(self.cron) if self.cron else None,
+            every=self.every,
+            timezone=self.timezone,
+            anchor=self.anchor,
+            start_at=self.start_at,
+            end_at=self.end_at,
+        )
+
+    def upcoming(self, now: datetime, limit: int) -> list[datetime]:
+        """The next fire times after `now` that this schedule will still deliver."""
+        if self.state != "active":
+            return []
+        if self.kind == "one_shot":
+            return [self.fire_at] if self.fire_at and self.fire_at >= now else []
+        if self.max_runs is not None:
+            limit = min(limit, max(self.max_runs - self.run_count, 0))
+        if limit <= 0:
+            return []
+        after = max(now, self.last_fire_at or now)
+        return [fire.at for fire in self.recurrence().fires(after, limit=limit)]
 
     # --- transitions (pure) -------------------------------------------------------------------
     def cancel(self, now: datetime) -> None:
         self.state = "cancelled"
-        self.next_fire_at = None
         self.updated_at = now
 
     def record_fire(self, scheduled_for: datetime, now: datetime) -> None:
         self.run_count += 1
         self.last_fire_at = scheduled_for
         self.updated_at = now
-        if self.kind == "one_shot":
-            self.next_fire_at = None
+
+    @property
+    def runs_exhausted(self) -> bool:
+        return self.max_runs is not None and self.run_count >= self.max_runs
 
     def complete(self, now: datetime) -> None:
         if self.state == "active":
             self.state = "completed"
-            self.next_fire_at = None
             self.updated_at = now
 
     # --- representations --------------------------------------------------------------------
@@ -124,8 +163,16 @@ class Schedule:
             "metadata": self.metadata,
             "run_count": self.run_count,
             "last_fire_at": _ts(self.last_fire_at),
-            "next_fire_at": _ts(self.next_fire_at),
             "timer_names": self.timer_names,
+            "cron": self.cron,
+            "every": None if self.every is None else self.every.total_seconds(),
+            "anchor": _ts(self.anchor),
+            "start_at": _ts(self.start_at),
+            "end_at": _ts(self.end_at),
+            "max_runs": self.max_runs,
+            "overlap": self.overlap,
+            "last_occurrence_id": self.last_occurrence_id,
+            "armed_until": _ts(self.armed_until),
         }
 
     @classmethod
@@ -148,12 +195,22 @@ class Schedule:
             metadata=doc.get("metadata") or {},
             run_count=doc.get("run_count", 0),
             last_fire_at=_parse_ts(doc.get("last_fire_at")),
-            next_fire_at=_parse_ts(doc.get("next_fire_at")),
             timer_names=list(doc.get("timer_names") or []),
+            cron=doc.get("cron"),
+            every=None if doc.get("every") is None else timedelta(seconds=doc["every"]),
+            anchor=_parse_ts(doc.get("anchor")),
+            start_at=_parse_ts(doc.get("start_at")),
+            end_at=_parse_ts(doc.get("end_at")),
+            max_runs=doc.get("max_runs"),
+            overlap=doc.get("overlap", "skip"),
+            last_occurrence_id=doc.get("last_occurrence_id"),
+            armed_until=_parse_ts(doc.get("armed_until")),
         )
 
-    def to_api(self) -> dict[str, Any]:
+    def to_api(self, now: datetime | None = None) -> dict[str, Any]:
+        """The API representation; `next_fire_at`/`next_runs` are computed as of `now`."""
         req = self.request
+        upcoming = self.upcoming(now or self.updated_at, 5)
         return {
             "id": self.id,
             "object": "schedule",
@@ -165,20 +222,20 @@ class Schedule:
             "query": req.query,
             "body": json.loads(req.body) if req.body_is_json and req.body is not None else req.body,
             "fire_at": _ts(self.fire_at),
-            "cron": None,
-            "every": None,
+            "cron": self.cron,
+            "every": None if self.every is None else format_duration(self.every),
             "timezone": self.timezone,
-            "start_at": None,
-            "end_at": None,
-            "max_runs": None,
-            "next_fire_at": _ts(self.next_fire_at),
-            "next_runs": [] if self.next_fire_at is None else [_ts(self.next_fire_at)],
+            "start_at": _ts(self.start_at),
+            "end_at": _ts(self.end_at),
+            "max_runs": self.max_runs,
+            "next_fire_at": _ts(upcoming[0]) if upcoming else None,
+            "next_runs": [_ts(at) for at in upcoming],
             "run_count": self.run_count,
             "last_fire_at": _ts(self.last_fire_at),
             "retry_policy": self.retry_policy.to_dict(),
             "timeout": format_duration(self.timeout),
             "ttl": None if self.ttl is None else format_duration(self.ttl),
-            "overlap": "skip",
+            "overlap": self.overlap,
             "callback_url": None,
             "failure_callback_url": None,
             "webhook_url": None,

@@ -17,7 +17,8 @@ from belltower.domain.durations import parse_duration
 from belltower.domain.errors import InvalidRequest, Unprocessable
 from belltower.domain.models import DeliveryRequest
 from belltower.domain.retry import RetryPolicy
-from belltower.domain.timing import resolve_one_shot
+from belltower.domain.recurrence import Recurrence, parse_recurrence
+from belltower.domain.timing import NotOneShot, OneShotTiming, resolve_one_shot
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -26,6 +27,7 @@ SUPPORTED_FIELDS = frozenset(
     {
         "endpoint", "method", "headers", "query", "body",
         "delay", "fire_at", "local_fire_at", "timezone",
+        "cron", "every", "start_at", "end_at", "max_runs", "overlap",
         "retry_policy", "timeout", "ttl",
         "name", "description", "metadata",
     }
@@ -33,8 +35,7 @@ SUPPORTED_FIELDS = frozenset(
 #: Fields PRODUCT.md defines that this build does not deliver yet: refused, never silently ignored.
 NOT_YET_SUPPORTED = frozenset(
     {
-        "endpoint_id", "cron", "every", "start_at", "end_at", "max_runs", "overlap",
-        "callback_url", "failure_callback_url", "webhook_url", "idempotency_key",
+        "endpoint_id", "callback_url", "failure_callback_url", "webhook_url", "idempotency_key",
     }
 )  # fmt: skip
 
@@ -63,12 +64,20 @@ RESERVED_HEADERS = frozenset(
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
+RECURRING_ONLY = ("start_at", "end_at", "max_runs", "overlap")
+OVERLAP_POLICIES = ("skip", "allow")
+MAX_RUNS_LIMIT = 1_000_000
+
+
 @dataclass(frozen=True)
 class ScheduleSpec:
-    """A validated one-shot schedule, ready to be stored."""
+    """A validated schedule, ready to be stored: `fire_at` for a one-shot, `recurrence` otherwise."""
 
     request: DeliveryRequest
-    fire_at: datetime
+    fire_at: datetime | None
+    recurrence: Recurrence | None
+    max_runs: int | None
+    overlap: str
     timezone: str
     retry_policy: RetryPolicy
     timeout: timedelta
@@ -90,10 +99,14 @@ def parse_create(
     _check_fields(body)
     if "endpoint" not in body or body["endpoint"] is None:
         raise InvalidRequest("`endpoint` is required", param="endpoint", code="invalid_field")
-    timing = resolve_one_shot(body, now)  # cron/every were refused by _check_fields
+    timing = parse_timing(body, now)
+    one_shot = timing if isinstance(timing, OneShotTiming) else None
     return ScheduleSpec(
         request=_parse_request(body, allowed_destinations, limits),
-        fire_at=timing.fire_at,
+        fire_at=one_shot.fire_at if one_shot else None,
+        recurrence=None if one_shot else timing,
+        max_runs=parse_max_runs(body.get("max_runs")),
+        overlap=_parse_overlap(body.get("overlap")),
         timezone=timing.timezone,
         retry_policy=RetryPolicy.parse(body.get("retry_policy")),
         timeout=_parse_timeout(body.get("timeout"), limits),
@@ -102,6 +115,36 @@ def parse_create(
         description=_optional_text(body, "description", 2000),
         metadata=_parse_metadata(body.get("metadata"), limits),
     )
+
+
+def parse_timing(body: Mapping[str, Any], now: datetime) -> OneShotTiming | Recurrence:
+    """Exactly one timing source: a one-shot's fire time, or a recurrence (cron / every)."""
+    try:
+        timing = resolve_one_shot(body, now)
+    except NotOneShot:
+        return parse_recurrence(body, now)
+    for key in RECURRING_ONLY:
+        if body.get(key) is not None:
+            raise InvalidRequest(f"`{key}` applies to recurring schedules (cron or every) only",
+                                 param=key, code="invalid_field")  # fmt: skip
+    return timing
+
+
+def parse_max_runs(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_RUNS_LIMIT:
+        raise InvalidRequest(f"`max_runs` must be an integer from 1 to {MAX_RUNS_LIMIT}",
+                             param="max_runs", code="invalid_field")  # fmt: skip
+    return value
+
+
+def _parse_overlap(value: Any) -> str:
+    if value is None:
+        return "skip"
+    if value not in OVERLAP_POLICIES:
+        raise InvalidRequest("`overlap` must be skip or allow", param="overlap", code="invalid_field")
+    return value
 
 
 def _check_fields(body: Mapping[str, Any]) -> None:

@@ -33,10 +33,12 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from belltower.domain.eventbridge import aws_cron_fires, rate_fires
+from belltower.domain.expressions import validate_expression
 from belltower.local.aws import ACCOUNT_ID, REGION, LambdaContext
 
 log = logging.getLogger("local.scheduler")  # outside "belltower.*", whose loggers print Powertools JSON
@@ -49,13 +51,23 @@ _AT = re.compile(r"at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)")
 
 
 def next_fire_after(
-    expression: str, timezone_name: str | None = "UTC", after: datetime | None = None
+    expression: str,
+    timezone_name: str | None = "UTC",
+    after: datetime | None = None,
+    *,
+    start_date: datetime | None = None,
+    end_date: datetime | None = None,
+    created: datetime | None = None,
 ) -> datetime | None:
     """The first fire time (aware, UTC) strictly after `after`; None when there is none.
 
-    `after=None` asks for the schedule's first fire time, wherever it lies. `timezone_name` is the
-    schedule's ScheduleExpressionTimezone (IANA; default UTC). Raises ValueError for an invalid
-    expression or zone, and for `cron(...)` / `rate(...)`, which are not supported yet.
+    `after=None` asks for the schedule's first fire time: for `at()` wherever it lies (a past
+    one fires at once), for `cron()`/`rate()` the first one after now. `timezone_name` is the
+    ScheduleExpressionTimezone. cron() and rate() follow AWS's own semantics (the evaluator in
+    belltower.domain.eventbridge): a cron time inside a spring-forward gap is skipped, a
+    repeated fall-back time runs once; rate() counts from StartDate, or from creation without
+    one; StartDate/EndDate bound both (they are ignored for at()). Raises ValueError for an
+    invalid expression or zone.
     """
     zone = _zone(timezone_name or "UTC")
     text = expression.strip()
@@ -67,10 +79,38 @@ def next_fire_after(
             raise ValueError(f"invalid at() expression {expression!r}: {exc}") from None
         fire = local.astimezone(timezone.utc)
         return fire if after is None or fire > after else None
-    if text.startswith(("cron(", "rate(")):
-        # Recurring expressions (with DST rules per AWS-NOTES.md) belong here, in this function.
-        raise ValueError(f"schedule expression {expression!r} is not supported yet (only at())")
-    raise ValueError(f"invalid schedule expression {expression!r}")
+    if not text.startswith(("cron(", "rate(")):
+        raise ValueError(f"invalid schedule expression {expression!r}")
+    validate_expression(text)  # raises InvalidExpression, a ValueError
+    floor = after if after is not None else datetime.now(timezone.utc)
+    if start_date is not None and start_date > floor:
+        floor = start_date - timedelta(microseconds=1)  # StartDate itself may fire
+    if text.startswith("cron("):
+        fire = next(aws_cron_fires(text, zone, floor, end_date), None)
+    else:
+        origin = start_date or created or datetime.now(timezone.utc)
+        fire = next(rate_fires(text, origin, floor, end_date), None)
+    return fire
+
+
+def _next(entry: _Entry, after: datetime | None) -> datetime | None:
+    return next_fire_after(entry.expression, entry.timezone, after, start_date=entry.start_date,
+                           end_date=entry.end_date, created=entry.created)  # fmt: skip
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """moto keeps StartDate/EndDate/CreationDate as epoch seconds (or, from some paths, text)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc)
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    text = str(value)
+    try:
+        return datetime.fromtimestamp(float(text), tz=timezone.utc)
+    except ValueError:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -121,6 +161,9 @@ class _Entry:
     state: str
     target: dict[str, Any]
     action_after_completion: str | None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    created: datetime | None = None
     last_fired: datetime | None = None
 
 
@@ -375,6 +418,9 @@ class LocalScheduler:
             state=schedule.state or "ENABLED",
             target=schedule.target or {},  # moto replaces it on update, never edits it
             action_after_completion=schedule.action_after_completion,
+            start_date=_as_datetime(schedule.start_date),
+            end_date=_as_datetime(schedule.end_date),
+            created=_as_datetime(schedule.creation_date),
         )
         if previous is not None and previous.schedule is schedule:
             entry.last_fired = previous.last_fired  # an update does not re-arm a fired time
@@ -383,7 +429,7 @@ class LocalScheduler:
         if entry.state != "ENABLED":
             return
         try:
-            due = next_fire_after(entry.expression, entry.timezone, entry.last_fired)
+            due = _next(entry, entry.last_fired)
         except ValueError as exc:
             self._log_unsupported(entry, exc)
             return
@@ -412,7 +458,7 @@ class LocalScheduler:
     def _fire(self, entry: _Entry, scheduled_time: datetime) -> None:
         entry.last_fired = scheduled_time
         try:
-            following = next_fire_after(entry.expression, entry.timezone, scheduled_time)
+            following = _next(entry, scheduled_time)
         except ValueError:
             following = None
         if following is not None:

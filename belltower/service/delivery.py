@@ -24,8 +24,9 @@ from belltower.domain.models import Attempt, Occurrence, Schedule
 from belltower.domain.outbound import build_request
 from belltower.domain.retry import Verdict, classify, next_delay, parse_retry_after
 from belltower.domain.timing import format_utc, parse_rfc3339
+from belltower.service import recurring
 from belltower.service.keys import active_signing_secrets
-from belltower.service.schedules import arm
+from belltower.service.timers import arm, delete_timer
 from belltower.wiring import Container
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ def handle(c: Container, event: dict[str, Any]) -> str:
             return on_fire(c, project_id, schedule_id, parse_rfc3339(event["scheduled_for"], param="scheduled_for"))
         if kind == "attempt":
             return on_attempt(c, project_id, schedule_id, str(event["occurrence_id"]), int(event["attempt"]))
+        if kind == "sweep":
+            return on_sweep(c, project_id, schedule_id)
     except (KeyError, TypeError, ValueError, InvalidRequest) as exc:
         logger.error("malformed delivery event dropped", extra={"error": str(exc)})
         return "malformed"
@@ -82,6 +85,14 @@ def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: date
         return "dropped_stale_fire"  # an old timer of a schedule that was moved
     _wait_until(c, scheduled_for)
     now = c.clock.now()
+    late = now - scheduled_for > timedelta(seconds=c.settings.catch_up_window_seconds)
+    skip_reason = "missed_catch_up_window" if late else None
+    if schedule.kind == "recurring":
+        admitted = _admit_recurring(c, schedule, scheduled_for, late)
+        if admitted not in ("deliver", "skip"):
+            return admitted
+        if admitted == "skip" and skip_reason is None:
+            skip_reason = "overlap"
     occ = Occurrence(
         id=occurrence_id_for(schedule_id, scheduled_for),
         project_id=project_id,
@@ -91,8 +102,8 @@ def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: date
         created_at=now,
         claimed_at=now,
     )
-    if now - scheduled_for > timedelta(seconds=c.settings.catch_up_window_seconds):
-        occ.state, occ.outcome, occ.completed_at, occ.claimed_at = "skipped", "missed_catch_up_window", now, None
+    if skip_reason is not None:
+        occ.state, occ.outcome, occ.completed_at, occ.claimed_at = "skipped", skip_reason, now, None
         if c.store.create_occurrence(occ, expires_at=c.retention_deadline(now)):
             _settle_schedule(c, schedule, occ)
             return "skipped"
@@ -101,6 +112,91 @@ def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: date
         return _attempt(c, schedule, occ, 1)
     existing = c.store.get_occurrence(project_id, schedule_id, occ.id)
     return _resume(c, schedule, existing, 1) if existing else "duplicate"
+
+
+def _admit_recurring(c: Container, schedule: Schedule, scheduled_for: datetime, late: bool) -> str:
+    """Decide a recurring fire: "deliver", "skip" (too late, or `overlap: skip` while the
+    previous occurrence is still open: recorded, not delivered, not counted), or why it is dropped.
+
+    Counts the run on the schedule (versioned write, so concurrent fires cannot both take the
+    last of `max_runs`), re-arms its one-time timers, and completes it after its last run.
+    """
+    if not schedule.recurrence().is_due(scheduled_for):
+        logger.warning("fire outside the schedule's fire times dropped",
+                       extra={"schedule_id": schedule.id, "scheduled_for": format_utc(scheduled_for)})  # fmt: skip
+        return "not_due"
+    now = c.clock.now()
+    changed = recurring.rearm(c, schedule, scheduled_for, now)
+    while True:
+        if schedule.state != "active":
+            return f"dropped_{schedule.state}"
+        if schedule.runs_exhausted:
+            _complete_recurring(c, schedule, now)
+            return "dropped_completed"
+        verdict = "deliver"
+        # An older or equal fire time is a duplicate or a straggler: it was counted when it came.
+        if schedule.last_fire_at is None or scheduled_for > schedule.last_fire_at:
+            changed = True
+            if late or (schedule.overlap == "skip" and _previous_still_open(c, schedule)):
+                verdict = "skip"
+                schedule.last_fire_at, schedule.updated_at = scheduled_for, now
+            else:
+                schedule.record_fire(scheduled_for, now)
+                schedule.last_occurrence_id = occurrence_id_for(schedule.id, scheduled_for)
+        finished = schedule.runs_exhausted or not schedule.recurrence().fires(scheduled_for, limit=1)
+        if finished:
+            schedule.complete(now)
+        if not (changed or finished):
+            return verdict
+        try:
+            c.store.save_schedule(schedule)
+        except StaleWrite:
+            fresh = c.store.get_schedule(schedule.project_id, schedule.id)
+            if fresh is None:
+                return "unknown_schedule"
+            recurring.carry_arming(fresh, schedule)
+            schedule, changed = fresh, True
+            continue
+        if finished:
+            _delete_timers(c, schedule)
+        return verdict
+
+
+def _previous_still_open(c: Container, schedule: Schedule) -> bool:
+    if schedule.last_occurrence_id is None:
+        return False
+    previous = c.store.get_occurrence(schedule.project_id, schedule.id, schedule.last_occurrence_id)
+    return previous is not None and not previous.is_terminal
+
+
+def on_sweep(c: Container, project_id: str, schedule_id: str) -> str:
+    """The one-time sweep after `end_at`: a recurring schedule whose window closed is completed."""
+    schedule = c.store.get_schedule(project_id, schedule_id)
+    if schedule is None or schedule.state != "active" or schedule.kind != "recurring":
+        return "nothing_to_sweep"
+    now = c.clock.now()
+    if schedule.end_at is None or now < schedule.end_at:
+        return "nothing_to_sweep"
+    _complete_recurring(c, schedule, now)
+    return "completed"
+
+
+def _complete_recurring(c: Container, schedule: Schedule, now: datetime) -> None:
+    while schedule.state == "active":
+        schedule.complete(now)
+        try:
+            c.store.save_schedule(schedule)
+        except StaleWrite:
+            schedule = c.store.get_schedule(schedule.project_id, schedule.id)
+            if schedule is None:
+                return
+            continue
+        _delete_timers(c, schedule)
+
+
+def _delete_timers(c: Container, schedule: Schedule) -> None:
+    for name in schedule.timer_names:
+        delete_timer(c, name)
 
 
 def on_attempt(c: Container, project_id: str, schedule_id: str, occurrence_id: str, number: int) -> str:

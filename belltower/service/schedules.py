@@ -2,51 +2,35 @@
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from belltower.adapters.store import Page, StaleWrite
 from belltower.domain.errors import Conflict, InvalidRequest, NotFound, SchedulerUnavailable
 from belltower.domain.ids import new_id
 from belltower.domain.models import OCCURRENCE_STATES, SCHEDULE_KINDS, SCHEDULE_STATES, Schedule
+from belltower.domain.paging import parse_limit
+from belltower.domain.preview import DEFAULT_LIMIT as PREVIEW_LIMIT
+from belltower.domain.preview import parse_start_from, schedule_preview
 from belltower.domain.schedule_request import parse_create
 from belltower.domain.timing import format_utc
-from belltower.ports import TimerSpec
+from belltower.service import recurring
+from belltower.service.timers import arm, delete_timer, fire_event, put_all
 from belltower.wiring import Container
 
-logger = logging.getLogger(__name__)
-
-#: Work due sooner than this is handed to delivery directly: an `at()` in the past is undefined.
-DIRECT_DISPATCH_WINDOW = timedelta(seconds=2)
-MAX_PAGE = 100
-
-
-def fire_event(schedule: Schedule, scheduled_for: datetime) -> dict[str, Any]:
-    return {
-        "type": "fire",
-        "project_id": schedule.project_id,
-        "schedule_id": schedule.id,
-        "scheduled_for": format_utc(scheduled_for),
-    }
-
-
-def arm(c: Container, name: str, when: datetime, event: dict[str, Any]) -> None:
-    """Make `event` reach the delivery function at `when`: a one-time schedule, or now."""
-    if when - c.clock.now() <= DIRECT_DISPATCH_WINDOW:
-        c.invoker.invoke_delivery(event)
-    else:
-        c.timers.create_one_time(TimerSpec(name=name, fire_at=when, payload=event))
+LIST_LIMIT = 20
 
 
 def create_schedule(c: Container, project: dict[str, Any], body: Any) -> Schedule:
     # Millisecond precision: the fire time round-trips exactly through ids, events and responses.
-    now = c.clock.now().replace(microsecond=c.clock.now().microsecond // 1000 * 1000)
+    now = c.clock.now()
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     spec = parse_create(body, now=now, allowed_destinations=c.settings.allowed_destinations)
+    recurrence = spec.recurrence
     schedule = Schedule(
         id=new_id("sch", now),
         project_id=project["id"],
-        kind="one_shot",
+        kind="one_shot" if recurrence is None else "recurring",
         state="active",
         request=spec.request,
         retry_policy=spec.retry_policy,
@@ -59,14 +43,24 @@ def create_schedule(c: Container, project: dict[str, Any], body: Any) -> Schedul
         name=spec.name,
         description=spec.description,
         metadata=spec.metadata,
-        next_fire_at=spec.fire_at,
+        max_runs=spec.max_runs,
+        overlap=spec.overlap,
     )
-    schedule.timer_names = [schedule.id]
+    if recurrence is not None:
+        schedule.cron = recurrence.cron.text if recurrence.cron else None
+        schedule.every, schedule.anchor = recurrence.every, recurrence.anchor
+        schedule.start_at, schedule.end_at = recurrence.start_at, recurrence.end_at
+        timers = recurring.plan_new(schedule, now)
+    else:
+        schedule.timer_names = [schedule.id]
     c.store.create_schedule(schedule)
     try:
-        arm(c, schedule.id, spec.fire_at, fire_event(schedule, spec.fire_at))
+        if recurrence is None:
+            arm(c, schedule.id, spec.fire_at, fire_event(schedule, spec.fire_at))
+        else:
+            put_all(c, timers)
     except SchedulerUnavailable:
-        # DynamoDB is the source of truth: without its timer the schedule must not exist at all.
+        # DynamoDB is the source of truth: without its timers the schedule must not exist at all.
         c.store.delete_schedule(schedule.project_id, schedule.id)
         raise
     return schedule
@@ -79,15 +73,6 @@ def get_schedule(c: Container, project: dict[str, Any], schedule_id: str) -> Sch
     return schedule
 
 
-def parse_limit(raw: str | None, *, default: int = 20, maximum: int = MAX_PAGE) -> int:
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise InvalidRequest(f"`limit` must be an integer from 1 to {maximum}", param="limit",
-                             code="invalid_field")  # fmt: skip
-    return int(raw)
-
-
 def _choice(raw: str | None, allowed: tuple[str, ...], param: str) -> str | None:
     if raw is not None and raw not in allowed:
         raise InvalidRequest(f"`{param}` must be one of {', '.join(allowed)}", param=param,
@@ -98,7 +83,7 @@ def _choice(raw: str | None, allowed: tuple[str, ...], param: str) -> str | None
 def list_schedules(c: Container, project: dict[str, Any], params: dict[str, str]) -> Page:
     return c.store.list_schedules(
         project["id"],
-        limit=parse_limit(params.get("limit")),
+        limit=parse_limit(params.get("limit"), default=LIST_LIMIT),
         cursor=params.get("cursor"),
         state=_choice(params.get("state"), SCHEDULE_STATES, "state"),
         kind=_choice(params.get("kind"), SCHEDULE_KINDS, "kind"),
@@ -110,10 +95,16 @@ def list_occurrences(c: Container, project: dict[str, Any], schedule_id: str, pa
     return c.store.list_occurrences(
         project["id"],
         schedule_id,
-        limit=parse_limit(params.get("limit")),
+        limit=parse_limit(params.get("limit"), default=LIST_LIMIT),
         cursor=params.get("cursor"),
         state=_choice(params.get("state"), OCCURRENCE_STATES, "state"),
     )
+
+
+def preview_schedule(c: Container, project: dict[str, Any], schedule_id: str, params: dict[str, str]) -> dict[str, Any]:
+    schedule = get_schedule(c, project, schedule_id)
+    now = c.clock.now()
+    return schedule_preview(schedule, parse_start_from(params.get("start_from"), now), parse_limit(params.get("limit"), default=PREVIEW_LIMIT))
 
 
 def cancel_schedule(c: Container, project: dict[str, Any], schedule_id: str) -> Schedule:
@@ -132,7 +123,7 @@ def cancel_schedule(c: Container, project: dict[str, Any], schedule_id: str) -> 
         except StaleWrite:
             continue  # a delivery updated it meanwhile: decide again on the fresh copy
     for name in schedule.timer_names:
-        _delete_timer(c, name)
+        delete_timer(c, name)
     for occ in c.store.iter_open_occurrences(project["id"], schedule_id):
         cancel_occurrence(c, occ, now)
     return schedule
@@ -148,12 +139,4 @@ def cancel_occurrence(c: Container, occ: Any, now: datetime) -> None:
         c.store.save_occurrence(occ, expires_at=c.retention_deadline(now))
     except StaleWrite:
         return  # its delivery moved on; it will see the cancelled schedule
-    _delete_timer(c, pending_timer)
-
-
-def _delete_timer(c: Container, name: str) -> None:
-    try:
-        c.timers.delete(name)
-    except SchedulerUnavailable:
-        # Harmless: the schedule is cancelled in DynamoDB, so a late fire is recorded and dropped.
-        logger.warning("could not delete timer; its fire will be dropped", extra={"timer": name})
+    delete_timer(c, pending_timer)

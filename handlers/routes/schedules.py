@@ -1,10 +1,11 @@
-"""`/v1/schedules` and a schedule's occurrences."""
+"""`/v1/schedules`, a schedule's occurrences and preview, and `/v1/preview`."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import Router
 
+from belltower.domain.preview import timing_preview
 from belltower.service import schedules
 from belltower.wiring import container
 from handlers.routes.http import json_body, json_response, list_response, project, query, resource_id, route
@@ -15,26 +16,28 @@ router = Router()
 @route(router, "POST", "/v1/schedules")
 def create_schedule() -> Response:
     caller = project(router)
-    return json_response(201, schedules.create_schedule(container(), caller, json_body(router)).to_api())
+    return json_response(201, schedules.create_schedule(container(), caller, json_body(router)).to_api(_now()))
 
 
 @route(router, "GET", "/v1/schedules")
 def list_schedules() -> Response:
     page = schedules.list_schedules(container(), project(router), query(router))
-    return list_response(page, [s.to_api() for s in page.items])
+    now = _now()
+    return list_response(page, [s.to_api(now) for s in page.items])
 
 
 @route(router, "GET", "/v1/schedules/<schedule_id>")
 def get_schedule(schedule_id: str) -> Response:
     caller = project(router)
-    return json_response(200, schedules.get_schedule(container(), caller, resource_id("sch", schedule_id)).to_api())
+    schedule = schedules.get_schedule(container(), caller, resource_id("sch", schedule_id))
+    return json_response(200, schedule.to_api(_now()))
 
 
 @route(router, "DELETE", "/v1/schedules/<schedule_id>")
 def cancel_schedule(schedule_id: str) -> Response:
     caller = project(router)
     schedule = schedules.cancel_schedule(container(), caller, resource_id("sch", schedule_id))
-    return json_response(200, schedule.to_api())
+    return json_response(200, schedule.to_api(_now()))
 
 
 @route(router, "GET", "/v1/schedules/<schedule_id>/occurrences")
@@ -42,3 +45,20 @@ def list_occurrences(schedule_id: str) -> Response:
     caller = project(router)
     page = schedules.list_occurrences(container(), caller, resource_id("sch", schedule_id), query(router))
     return list_response(page, [o.to_api() for o in page.items])
+
+
+@route(router, "GET", "/v1/schedules/<schedule_id>/preview")
+def preview_schedule(schedule_id: str) -> Response:
+    caller = project(router)
+    return json_response(200, schedules.preview_schedule(container(), caller, resource_id("sch", schedule_id),
+                                                         query(router)))  # fmt: skip
+
+
+@route(router, "POST", "/v1/preview")
+def preview_timing() -> Response:
+    project(router)
+    return json_response(200, timing_preview(json_body(router), _now()))
+
+
+def _now():
+    return container().clock.now()

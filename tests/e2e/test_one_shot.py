@@ -14,29 +14,9 @@ import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from tests.e2e.helpers import create, occurrences_when, wait_until
+
 pytestmark = pytest.mark.e2e
-
-
-def wait_until(fetch, done, timeout=30.0, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if done(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s; last value: {value}")
-        time.sleep(interval)
-
-
-def create(dev, **fields):
-    resp = dev.request("POST", "/v1/schedules", json=fields)
-    assert resp.status == 201, resp.text
-    return resp.json()
-
-
-def occurrences_when(dev, schedule_id, done, timeout=30.0):
-    return wait_until(lambda: dev.request("GET", f"/v1/schedules/{schedule_id}/occurrences").json()["data"],
-                      done, timeout)  # fmt: skip
 
 
 def epoch(rfc3339: str) -> float:

@@ -82,7 +82,7 @@ def test_work_due_now_goes_straight_to_delivery(app):
 
 def test_scheduler_failure_is_503_and_leaves_nothing_behind(app):
     class BrokenTimers:
-        def create_one_time(self, spec):
+        def put(self, spec):
             raise SchedulerUnavailable()
 
         def delete(self, name):
@@ -124,7 +124,14 @@ def test_scheduler_failure_is_503_and_leaves_nothing_behind(app):
          "retry_policy.max_attempts"),
         ({"endpoint": DESTINATION, "delay": "1m", "metadata": {f"k{i}": i for i in range(33)}}, 400,
          "invalid_field", "metadata"),
-        ({"endpoint": DESTINATION, "cron": "0 * * * *"}, 400, "invalid_field", "cron"),
+        ({"endpoint": DESTINATION, "delay": "1m", "max_runs": 3}, 400, "invalid_field", "max_runs"),
+        ({"endpoint": DESTINATION, "cron": "0 * * * * *"}, 400, "invalid_cron", "cron"),
+        ({"endpoint": DESTINATION, "cron": "0 9 * * 1", "every": "1h"}, 400, "multiple_timing", None),
+        ({"endpoint": DESTINATION, "every": "30s"}, 422, "interval_too_short", "every"),
+        ({"endpoint": DESTINATION, "every": "1h", "overlap": "queue"}, 400, "invalid_field", "overlap"),
+        ({"endpoint": DESTINATION, "every": "1h", "max_runs": 0}, 400, "invalid_field", "max_runs"),
+        ({"endpoint": DESTINATION, "cron": "0 9 * * *", "end_at": "2026-11-23T11:00:00Z"}, 422,
+         "invalid_field", "end_at"),
         ([1, 2, 3], 400, "invalid_json", None),
     ],
 )

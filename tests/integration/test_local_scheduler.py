@@ -80,10 +80,36 @@ def test_next_fire_after_reads_at_in_its_time_zone():
     assert next_fire_after("at(2030-07-01T12:00:05)", "UTC", after=utc) is None
 
 
-@pytest.mark.parametrize("expression", ["cron(0 12 * * ? *)", "rate(5 minutes)"])
-def test_recurring_expressions_are_not_supported_yet(expression):
-    with pytest.raises(ValueError, match="not supported yet"):
-        next_fire_after(expression, "UTC")
+def test_cron_follows_aws_semantics_in_its_zone():
+    after = datetime(2027, 3, 13, 12, 0, tzinfo=timezone.utc)
+    # 02:30 New York does not exist on 2027-03-14: AWS skips it, so the next fire is the 15th
+    fire = next_fire_after("cron(30 2 * * ? *)", "America/New_York", after)
+    assert fire == datetime(2027, 3, 15, 6, 30, tzinfo=timezone.utc)
+    # 01:30 on fall-back day runs once (the first pass, 05:30Z), then the next day
+    fall = datetime(2027, 11, 7, 0, 0, tzinfo=timezone.utc)
+    first = next_fire_after("cron(30 1 * * ? *)", "America/New_York", fall)
+    assert first == datetime(2027, 11, 7, 5, 30, tzinfo=timezone.utc)
+    assert next_fire_after("cron(30 1 * * ? *)", "America/New_York", first) == datetime(
+        2027, 11, 8, 6, 30, tzinfo=timezone.utc)
+    # day-of-week 2 is MONDAY in AWS numbering
+    assert next_fire_after("cron(0 9 ? * 2 *)", "UTC", after).weekday() == 0
+
+
+def test_cron_honours_start_and_end_dates():
+    after = datetime(2027, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2027, 1, 10, 9, 0, tzinfo=timezone.utc)
+    assert next_fire_after("cron(0 9 * * ? *)", "UTC", after, start_date=start) == start
+    end = datetime(2027, 1, 2, tzinfo=timezone.utc)
+    assert next_fire_after("cron(0 9 * * ? *)", "UTC", datetime(2027, 1, 2, 9, tzinfo=timezone.utc),
+                           end_date=end) is None  # fmt: skip
+
+
+def test_rate_counts_from_start_date_or_creation():
+    start = datetime(2027, 1, 1, 0, 0, 30, tzinfo=timezone.utc)
+    assert next_fire_after("rate(5 minutes)", "UTC", start, start_date=start) == start + timedelta(minutes=5)
+    assert next_fire_after("rate(5 minutes)", "UTC", start - timedelta(hours=1), start_date=start) == start
+    created = datetime(2027, 1, 1, 0, 0, 7, tzinfo=timezone.utc)
+    assert next_fire_after("rate(1 hour)", "UTC", created, created=created) == created + timedelta(hours=1)
 
 
 @pytest.mark.parametrize(
