@@ -312,6 +312,22 @@ class Store:
         page = self._query_pages(limit, {PK, SK}, partition, cursor, **query)
         return Page([Occurrence.from_doc(json.loads(i["doc"])) for i in page.items], page.next_cursor)
 
+    def delete_occurrence(self, occ: Occurrence) -> None:
+        self._table.delete_item(Key={PK: _schedule_pk(occ.project_id, occ.schedule_id), SK: f"occurrence#{occ.id}"})
+
+    def list_dead_letters(self, project_id: str, *, limit: int, cursor: str | None = None) -> Page:
+        """Dead-lettered occurrences of the project, newest first."""
+        partition = (r.GSI_LIST_PARTITION_KEY, f"{project_id}#dead_letters")
+        query: dict[str, Any] = {
+            "IndexName": r.GSI_LIST,
+            "KeyConditionExpression": f"{r.GSI_LIST_PARTITION_KEY} = :p",
+            "ExpressionAttributeValues": {":p": partition[1]},
+            "ScanIndexForward": False,
+        }
+        keys = {PK, SK, r.GSI_LIST_PARTITION_KEY, r.GSI_LIST_SORT_KEY}
+        page = self._query_pages(limit, keys, partition, cursor, **query)
+        return Page([Occurrence.from_doc(json.loads(i["doc"])) for i in page.items], page.next_cursor)
+
     def iter_open_occurrences(self, project_id: str, schedule_id: str) -> Iterator[Occurrence]:
         """Occurrences of a schedule that have not finished (cancel uses this)."""
         cursor = None

@@ -139,7 +139,7 @@ class Schedule:
         return self.max_runs is not None and self.run_count >= self.max_runs
 
     def complete(self, now: datetime) -> None:
-        if self.state == "active":
+        if self.state in ("active", "paused"):
             self.state = "completed"
             self.updated_at = now
 
@@ -289,12 +289,20 @@ class Occurrence:
     replay_of: str | None = None
     #: Why it ended the way it did: attempts_exhausted, non_retryable_status, ttl_expired, ...
     outcome: str | None = None
+    #: What made it: a fire of the schedule's timing, a manual `trigger`, or a `replay`.
+    origin: str = "schedule"
+    #: The newest replay of this (finished) occurrence.
+    replayed_by: str | None = None
     #: Optimistic-concurrency version, kept by the store (not part of the document).
     version: int = field(default=0, compare=False)
 
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_OCCURRENCE_STATES
+
+    def cancelled_by(self, schedule: Schedule) -> bool:
+        """A cancel stops what the schedule made before it, not a replay requested after it."""
+        return schedule.state == "cancelled" and schedule.updated_at >= self.created_at
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -311,6 +319,8 @@ class Occurrence:
             "completed_at": _ts(self.completed_at),
             "replay_of": self.replay_of,
             "outcome": self.outcome,
+            "origin": self.origin,
+            "replayed_by": self.replayed_by,
         }
 
     @classmethod
@@ -329,6 +339,8 @@ class Occurrence:
             completed_at=_parse_ts(doc.get("completed_at")),
             replay_of=doc.get("replay_of"),
             outcome=doc.get("outcome"),
+            origin=doc.get("origin", "schedule"),
+            replayed_by=doc.get("replayed_by"),
         )
 
     def to_api(self) -> dict[str, Any]:

@@ -48,7 +48,8 @@ def handle(c: Container, event: dict[str, Any]) -> str:
         kind = event["type"]
         project_id, schedule_id = str(event["project_id"]), str(event["schedule_id"])
         if kind == "fire":
-            return on_fire(c, project_id, schedule_id, parse_rfc3339(event["scheduled_for"], param="scheduled_for"))
+            scheduled_for = parse_rfc3339(event["scheduled_for"], param="scheduled_for")
+            return on_fire(c, project_id, schedule_id, scheduled_for, resumed=bool(event.get("resumed")))
         if kind == "attempt":
             return on_attempt(c, project_id, schedule_id, str(event["occurrence_id"]), int(event["attempt"]))
         if kind == "sweep":
@@ -74,7 +75,9 @@ def attempt_event(occ: Occurrence, number: int) -> dict[str, Any]:
     }
 
 
-def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: datetime) -> str:
+def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: datetime, *, resumed: bool = False) -> str:
+    """`resumed`: a one-shot whose time passed while it was paused fires once on resume, however
+    late (its `ttl` still applies)."""
     schedule = c.store.get_schedule(project_id, schedule_id)
     if schedule is None:
         return "unknown_schedule"
@@ -85,7 +88,7 @@ def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: date
         return "dropped_stale_fire"  # an old timer of a schedule that was moved
     _wait_until(c, scheduled_for)
     now = c.clock.now()
-    late = now - scheduled_for > timedelta(seconds=c.settings.catch_up_window_seconds)
+    late = not resumed and now - scheduled_for > timedelta(seconds=c.settings.catch_up_window_seconds)
     skip_reason = "missed_catch_up_window" if late else None
     if schedule.kind == "recurring":
         admitted = _admit_recurring(c, schedule, scheduled_for, late)
@@ -227,7 +230,7 @@ def _resume(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> s
         lease_end = occ.claimed_at + schedule.timeout + LEASE_GRACE if occ.claimed_at else now
         if now < lease_end:
             raise AttemptInFlight(occ.id)
-    if schedule.state == "cancelled":
+    if occ.cancelled_by(schedule):
         return _finish(c, schedule, occ, "cancelled", "schedule_cancelled")
     occ.state, occ.claimed_at, occ.next_attempt_at = "delivering", now, None
     try:
@@ -277,7 +280,7 @@ def _attempt(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> 
     if deadline and next_at > deadline:
         occ.outcome = "ttl_expired"
         return _dead_letter(c, schedule, occ)
-    if _current_state(c, schedule) == "cancelled":
+    if occ.cancelled_by(_current(c, schedule)):
         return _finish(c, schedule, occ, "cancelled", "schedule_cancelled")
     # Arm first: if that fails, the occurrence still shows this attempt claimed, and the Lambda
     # retry of this event takes it over when the lease ends (at least once, never lost).
@@ -318,9 +321,9 @@ def _dead_letter(c: Container, schedule: Schedule, occ: Occurrence) -> str:
 
 def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> None:
     """A one-shot is done once its occurrence is: count the run and mark it completed."""
-    if schedule.kind != "one_shot":
+    if schedule.kind != "one_shot" or occ.origin != "schedule":
         return
-    while schedule.state == "active":
+    while schedule.state in ("active", "paused"):
         if occ.state not in ("skipped", "cancelled"):
             schedule.record_fire(occ.scheduled_for, c.clock.now())
         schedule.complete(c.clock.now())
@@ -333,9 +336,8 @@ def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> None:
                 return
 
 
-def _current_state(c: Container, schedule: Schedule) -> str:
-    fresh = c.store.get_schedule(schedule.project_id, schedule.id)
-    return "cancelled" if fresh is None else fresh.state
+def _current(c: Container, schedule: Schedule) -> Schedule:
+    return c.store.get_schedule(schedule.project_id, schedule.id) or schedule
 
 
 def _wait_until(c: Container, scheduled_for: datetime) -> None:

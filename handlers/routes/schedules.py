@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import Router
 
 from belltower.domain.preview import timing_preview
-from belltower.service import schedules
+from belltower.service import lifecycle, schedules
 from belltower.wiring import container
 from handlers.routes.http import json_body, json_response, list_response, project, query, resource_id, route
 
@@ -45,6 +45,24 @@ def list_occurrences(schedule_id: str) -> Response:
     caller = project(router)
     page = schedules.list_occurrences(container(), caller, resource_id("sch", schedule_id), query(router))
     return list_response(page, [o.to_api() for o in page.items])
+
+
+@route(router, "POST", "/v1/schedules/<schedule_id>/pause")
+def pause_schedule(schedule_id: str) -> Response:
+    caller = project(router)
+    return json_response(200, lifecycle.pause(container(), caller, resource_id("sch", schedule_id)).to_api(_now()))
+
+
+@route(router, "POST", "/v1/schedules/<schedule_id>/resume")
+def resume_schedule(schedule_id: str) -> Response:
+    caller = project(router)
+    return json_response(200, lifecycle.resume(container(), caller, resource_id("sch", schedule_id)).to_api(_now()))
+
+
+@route(router, "POST", "/v1/schedules/<schedule_id>/trigger")
+def trigger_schedule(schedule_id: str) -> Response:
+    caller = project(router)
+    return json_response(201, lifecycle.trigger(container(), caller, resource_id("sch", schedule_id)).to_api())
 
 
 @route(router, "GET", "/v1/schedules/<schedule_id>/preview")
