@@ -95,8 +95,36 @@ class Schedule:
     last_occurrence_id: str | None = None
     #: One-time fix-up schedules (DST, chains) are armed up to this instant.
     armed_until: datetime | None = None
+    #: Bumped when the timing is edited: new EventBridge schedule names never collide with old ones.
+    generation: int = 0
     #: Optimistic-concurrency version, kept by the store (not part of the document).
     version: int = field(default=0, compare=False)
+
+    @property
+    def timer_prefix(self) -> str:
+        """What this schedule's EventBridge schedule names start with (at most 34 characters)."""
+        return self.id if self.generation == 0 else f"{self.id}-g{self.generation}"
+
+    def apply_fields(self, fields: Any, now: datetime) -> None:
+        """Take everything but the timing from a validated create/PATCH body."""
+        self.request, self.retry_policy, self.timeout = fields.request, fields.retry_policy, fields.timeout
+        self.ttl, self.name, self.description = fields.ttl, fields.name, fields.description
+        self.metadata, self.max_runs, self.overlap = fields.metadata, fields.max_runs, fields.overlap
+        self.updated_at = now
+
+    def apply_timing(self, timing: Any) -> None:
+        """Take a one-shot timing (`fire_at`) or a recurrence as this schedule's timing."""
+        self.timezone = timing.timezone
+        if isinstance(timing, Recurrence):
+            self.kind, self.fire_at = "recurring", None
+            self.cron = timing.cron.text if timing.cron else None
+            self.every, self.anchor = timing.every, timing.anchor
+            self.start_at, self.end_at = timing.start_at, timing.end_at
+        else:
+            self.kind, self.fire_at = "one_shot", timing.fire_at
+            self.cron = self.every = self.anchor = self.start_at = self.end_at = None
+            self.max_runs, self.overlap = None, "skip"
+        self.armed_until = None
 
     def recurrence(self) -> Recurrence:
         """The single source of this recurring schedule's fire times."""
@@ -173,6 +201,7 @@ class Schedule:
             "overlap": self.overlap,
             "last_occurrence_id": self.last_occurrence_id,
             "armed_until": _ts(self.armed_until),
+            "generation": self.generation,
         }
 
     @classmethod
@@ -205,6 +234,7 @@ class Schedule:
             overlap=doc.get("overlap", "skip"),
             last_occurrence_id=doc.get("last_occurrence_id"),
             armed_until=_parse_ts(doc.get("armed_until")),
+            generation=doc.get("generation", 0),
         )
 
     def to_api(self, now: datetime | None = None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from belltower.domain.errors import InvalidRequest, Unprocessable
 from belltower.domain.models import DeliveryRequest
 from belltower.domain.retry import RetryPolicy
 from belltower.domain.recurrence import Recurrence, parse_recurrence
-from belltower.domain.timing import NotOneShot, OneShotTiming, resolve_one_shot
+from belltower.domain.timing import TIMING_FIELDS, NotOneShot, OneShotTiming, format_utc, resolve_one_shot
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -70,21 +70,26 @@ MAX_RUNS_LIMIT = 1_000_000
 
 
 @dataclass(frozen=True)
-class ScheduleSpec:
-    """A validated schedule, ready to be stored: `fire_at` for a one-shot, `recurrence` otherwise."""
+class ScheduleFields:
+    """Everything of a schedule but its timing."""
 
     request: DeliveryRequest
-    fire_at: datetime | None
-    recurrence: Recurrence | None
-    max_runs: int | None
-    overlap: str
-    timezone: str
     retry_policy: RetryPolicy
     timeout: timedelta
     ttl: timedelta | None
     name: str | None
     description: str | None
     metadata: dict[str, Any]
+    max_runs: int | None
+    overlap: str
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A validated schedule, ready to be stored."""
+
+    fields: ScheduleFields
+    timing: OneShotTiming | Recurrence
 
 
 def parse_create(
@@ -97,24 +102,102 @@ def parse_create(
     if not isinstance(body, Mapping):
         raise InvalidRequest("the request body must be a JSON object", code="invalid_json")
     _check_fields(body)
+    timing = parse_timing(body, now)
+    return ScheduleSpec(parse_fields(body, allowed_destinations, limits), timing)
+
+
+def parse_fields(body: Mapping[str, Any], allowed_destinations: Sequence[str] = (),
+                 limits: Limits = DEFAULT_LIMITS) -> ScheduleFields:  # fmt: skip
     if "endpoint" not in body or body["endpoint"] is None:
         raise InvalidRequest("`endpoint` is required", param="endpoint", code="invalid_field")
-    timing = parse_timing(body, now)
-    one_shot = timing if isinstance(timing, OneShotTiming) else None
-    return ScheduleSpec(
+    return ScheduleFields(
         request=_parse_request(body, allowed_destinations, limits),
-        fire_at=one_shot.fire_at if one_shot else None,
-        recurrence=None if one_shot else timing,
-        max_runs=parse_max_runs(body.get("max_runs")),
-        overlap=_parse_overlap(body.get("overlap")),
-        timezone=timing.timezone,
         retry_policy=RetryPolicy.parse(body.get("retry_policy")),
         timeout=_parse_timeout(body.get("timeout"), limits),
         ttl=_parse_ttl(body.get("ttl")),
         name=_optional_text(body, "name", 200),
         description=_optional_text(body, "description", 2000),
         metadata=_parse_metadata(body.get("metadata"), limits),
+        max_runs=parse_max_runs(body.get("max_runs")),
+        overlap=_parse_overlap(body.get("overlap")),
     )
+
+
+#: Fields whose change re-plans the timing (and so the EventBridge schedules).
+TIMING_RELATED = frozenset(TIMING_FIELDS) | {"timezone", "start_at", "end_at"}
+
+
+def parse_patch(
+    current: Mapping[str, Any],
+    patch: Any,
+    *,
+    now: datetime,
+    one_shot: bool,
+    allowed_destinations: Sequence[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[ScheduleFields, OneShotTiming | Recurrence | None]:
+    """Apply a PATCH to a schedule's create body (`current`, see `create_body`).
+
+    A field set to null is removed (back to its default). A new timing source (delay, fire_at,
+    local_fire_at, cron, every) replaces the old one; `timezone`, `start_at`, `end_at` alone
+    re-plan the current one. Returns the merged fields, and the new timing, or None when the
+    timing is untouched (the schedule keeps its fire times and EventBridge schedules).
+    """
+    if not isinstance(patch, Mapping):
+        raise InvalidRequest("the request body must be a JSON object", code="invalid_json")
+    if not patch:
+        raise InvalidRequest("send at least one field to change", code="invalid_field")
+    _check_fields(patch)
+    merged = dict(current)
+    new_source = {k for k in TIMING_FIELDS if patch.get(k) is not None}
+    if new_source:
+        for key in TIMING_FIELDS:
+            merged.pop(key, None)
+        if not new_source & {"cron", "every"}:
+            for key in RECURRING_ONLY:
+                merged.pop(key, None)
+    merged.update(patch)
+    merged = {k: v for k, v in merged.items() if v is not None}
+    fields = parse_fields(merged, allowed_destinations, limits)
+    if not TIMING_RELATED & patch.keys():
+        if one_shot:
+            _check_recurring_only(patch)
+        return fields, None
+    return fields, parse_timing(merged, now)
+
+
+def create_body(schedule: Any) -> dict[str, Any]:
+    """A stored schedule as the create body that would make it now (the base of a PATCH).
+    Header values are included: this never leaves the service."""
+    req = schedule.request
+    body: dict[str, Any] = {
+        "endpoint": req.url,
+        "method": req.method,
+        "headers": dict(req.headers),
+        "query": dict(req.query),
+        "body": json.loads(req.body) if req.body_is_json and req.body is not None else req.body,
+        "timezone": schedule.timezone,
+        "retry_policy": schedule.retry_policy.to_dict(),
+        "timeout": schedule.timeout.total_seconds(),
+        "ttl": None if schedule.ttl is None else schedule.ttl.total_seconds(),
+        "name": schedule.name,
+        "description": schedule.description,
+        "metadata": dict(schedule.metadata),
+    }
+    if schedule.kind == "one_shot":
+        body["fire_at"] = format_utc(schedule.fire_at)
+    else:
+        # An `every` without start_at counts from its anchor: keep that grid across edits.
+        start_at = schedule.start_at or (schedule.anchor if schedule.every is not None else None)
+        body.update(
+            cron=schedule.cron,
+            every=None if schedule.every is None else schedule.every.total_seconds(),
+            start_at=None if start_at is None else format_utc(start_at),
+            end_at=None if schedule.end_at is None else format_utc(schedule.end_at),
+            max_runs=schedule.max_runs,
+            overlap=schedule.overlap,
+        )
+    return {k: v for k, v in body.items() if v is not None}
 
 
 def parse_timing(body: Mapping[str, Any], now: datetime) -> OneShotTiming | Recurrence:
@@ -123,11 +206,15 @@ def parse_timing(body: Mapping[str, Any], now: datetime) -> OneShotTiming | Recu
         timing = resolve_one_shot(body, now)
     except NotOneShot:
         return parse_recurrence(body, now)
+    _check_recurring_only(body)
+    return timing
+
+
+def _check_recurring_only(body: Mapping[str, Any]) -> None:
     for key in RECURRING_ONLY:
         if body.get(key) is not None:
             raise InvalidRequest(f"`{key}` applies to recurring schedules (cron or every) only",
                                  param=key, code="invalid_field")  # fmt: skip
-    return timing
 
 
 def parse_max_runs(value: Any) -> int | None:

@@ -69,7 +69,8 @@ def resume(c: Container, project: dict[str, Any], schedule_id: str) -> Schedule:
         for spec in timer_specs(schedule, now, enabled=True):
             c.timers.put(spec)
         if schedule.kind == "recurring":
-            recurring.rearm(c, schedule, now, now)  # chain links and fix-ups dropped while paused
+            schedule.armed_until = None  # re-put every one-time timer: some were dropped or disabled
+            recurring.rearm(c, schedule, now, now)
             _save_arming(c, schedule)
     except SchedulerUnavailable:
         _transition(c, project, schedule_id, to="paused", allowed_from=("active",))

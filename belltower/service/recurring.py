@@ -1,6 +1,7 @@
 """Recurring schedules on EventBridge Scheduler.
 
-A recurring Belltower schedule owns several EventBridge schedules, all named after it:
+A recurring Belltower schedule owns several EventBridge schedules, all named after it (`<id>`
+is `Schedule.timer_prefix`: the id, plus `-g<n>` once its timing has been edited):
   `<id>-r<n>`       the regular cron()/rate() schedules of its plan (Vixie OR needs two);
   `<id>-x<epoch>`   one-time fix-ups: fires Belltower's semantics contain and AWS's do not
                     (a fixed-time job in a DST gap, a wildcard job's second pass in an overlap);
@@ -43,7 +44,7 @@ def regular_timers(schedule: Schedule, now: datetime) -> list[TimerSpec]:
             start = None  # a cron() needs no StartDate once start_at has passed
     timers = [
         TimerSpec(
-            name=f"{schedule.id}-r{n}",
+            name=f"{schedule.timer_prefix}-r{n}",
             payload=fire_event(schedule, SCHEDULED_TIME),
             expression=expression,
             timezone=plan.timezone,
@@ -59,7 +60,7 @@ def _end_timer(schedule: Schedule) -> list[TimerSpec]:
     if schedule.end_at is None:
         return []
     sweep = {"type": "sweep", "project_id": schedule.project_id, "schedule_id": schedule.id}
-    return [TimerSpec(name=f"{schedule.id}-end", payload=sweep, fire_at=schedule.end_at + END_SWEEP_DELAY)]
+    return [TimerSpec(name=f"{schedule.timer_prefix}-end", payload=sweep, fire_at=schedule.end_at + END_SWEEP_DELAY)]
 
 
 def one_time_timers(schedule: Schedule, after: datetime, now: datetime) -> tuple[list[TimerSpec], datetime]:
@@ -67,7 +68,7 @@ def one_time_timers(schedule: Schedule, after: datetime, now: datetime) -> tuple
     recurrence = schedule.recurrence()
     if recurrence.eventbridge_plan().chain:
         upcoming = recurrence.fires(after, limit=1)
-        specs = [TimerSpec(name=f"{schedule.id}-c{int(f.at.timestamp())}", payload=fire_event(schedule, f.at),
+        specs = [TimerSpec(name=f"{schedule.timer_prefix}-c{int(f.at.timestamp())}", payload=fire_event(schedule, f.at),
                            fire_at=f.at) for f in upcoming]  # fmt: skip
         return specs, (upcoming[0].at if upcoming else after)
     following = recurrence.fires(now, limit=2)
@@ -76,7 +77,7 @@ def one_time_timers(schedule: Schedule, after: datetime, now: datetime) -> tuple
     if until <= start:
         return [], start
     specs = [
-        TimerSpec(name=f"{schedule.id}-x{int(at.timestamp())}", payload=fire_event(schedule, at), fire_at=at)
+        TimerSpec(name=f"{schedule.timer_prefix}-x{int(at.timestamp())}", payload=fire_event(schedule, at), fire_at=at)
         for at in recurrence.fixups(start, until)
     ]
     return specs, until
@@ -99,7 +100,7 @@ def rearm(c: Container, schedule: Schedule, scheduled_for: datetime, now: dateti
     for spec in specs:
         c.timers.put(spec)
     fired_before = now - timedelta(days=1)
-    kept = [n for n in schedule.timer_names if not _one_time_before(n, schedule.id, fired_before)]
+    kept = [n for n in schedule.timer_names if not _one_time_before(n, schedule.timer_prefix, fired_before)]
     names = kept + [s.name for s in specs if s.name not in kept]
     armed_until = max(armed_until, schedule.armed_until or armed_until)
     changed = names != schedule.timer_names or armed_until != schedule.armed_until
@@ -113,9 +114,11 @@ def carry_arming(fresh: Schedule, armed: Schedule) -> None:
     fresh.armed_until = max(t for t in (fresh.armed_until, armed.armed_until) if t)
 
 
-def _one_time_before(name: str, schedule_id: str, cutoff: datetime) -> bool:
+def _one_time_before(name: str, prefix: str, cutoff: datetime) -> bool:
     """A fix-up or chain timer whose time is long past (EventBridge deleted it after firing)."""
-    suffix = name[len(schedule_id) + 1:]
+    if not name.startswith(prefix + "-"):
+        return False
+    suffix = name[len(prefix) + 1:]
     if suffix[:1] not in ("x", "c") or not suffix[1:].isdigit():
         return False
     return int(suffix[1:]) < cutoff.timestamp()

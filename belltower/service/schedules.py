@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,58 +13,95 @@ from belltower.domain.models import OCCURRENCE_STATES, SCHEDULE_KINDS, SCHEDULE_
 from belltower.domain.paging import parse_limit
 from belltower.domain.preview import DEFAULT_LIMIT as PREVIEW_LIMIT
 from belltower.domain.preview import parse_start_from, schedule_preview
-from belltower.domain.schedule_request import parse_create
+from belltower.domain.schedule_request import create_body, parse_create, parse_patch
 from belltower.domain.timing import format_utc
 from belltower.service import recurring
-from belltower.service.timers import arm, delete_timer, fire_event, put_all
+from belltower.ports import TimerSpec
+from belltower.service.timers import DIRECT_DISPATCH_WINDOW, arm, delete_timer, fire_event, put_all
 from belltower.wiring import Container
 
 LIST_LIMIT = 20
 
 
 def create_schedule(c: Container, project: dict[str, Any], body: Any) -> Schedule:
-    # Millisecond precision: the fire time round-trips exactly through ids, events and responses.
-    now = c.clock.now()
-    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    now = _now_ms(c)
     spec = parse_create(body, now=now, allowed_destinations=c.settings.allowed_destinations)
-    recurrence = spec.recurrence
     schedule = Schedule(
         id=new_id("sch", now),
         project_id=project["id"],
-        kind="one_shot" if recurrence is None else "recurring",
+        kind="one_shot",
         state="active",
-        request=spec.request,
-        retry_policy=spec.retry_policy,
-        timeout=spec.timeout,
-        ttl=spec.ttl,
+        request=spec.fields.request,
+        retry_policy=spec.fields.retry_policy,
+        timeout=spec.fields.timeout,
         created_at=now,
         updated_at=now,
-        fire_at=spec.fire_at,
-        timezone=spec.timezone,
-        name=spec.name,
-        description=spec.description,
-        metadata=spec.metadata,
-        max_runs=spec.max_runs,
-        overlap=spec.overlap,
     )
-    if recurrence is not None:
-        schedule.cron = recurrence.cron.text if recurrence.cron else None
-        schedule.every, schedule.anchor = recurrence.every, recurrence.anchor
-        schedule.start_at, schedule.end_at = recurrence.start_at, recurrence.end_at
-        timers = recurring.plan_new(schedule, now)
-    else:
-        schedule.timer_names = [schedule.id]
+    schedule.apply_fields(spec.fields, now)
+    schedule.apply_timing(spec.timing)
+    timers = plan_timers(schedule, now)
     c.store.create_schedule(schedule)
     try:
-        if recurrence is None:
-            arm(c, schedule.id, spec.fire_at, fire_event(schedule, spec.fire_at))
-        else:
-            put_all(c, timers)
+        start_timers(c, schedule, timers)
     except SchedulerUnavailable:
         # DynamoDB is the source of truth: without its timers the schedule must not exist at all.
         c.store.delete_schedule(schedule.project_id, schedule.id)
         raise
     return schedule
+
+
+def _now_ms(c: Container) -> datetime:
+    """Millisecond precision: a fire time round-trips exactly through ids, events and responses."""
+    now = c.clock.now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def plan_timers(schedule: Schedule, now: datetime) -> list[TimerSpec]:
+    """The EventBridge schedules the schedule's timing needs (records their names on it)."""
+    if schedule.kind == "recurring":
+        return recurring.plan_new(schedule, now)
+    schedule.timer_names = [schedule.timer_prefix]
+    return [TimerSpec(name=schedule.timer_prefix, fire_at=schedule.fire_at,
+                      payload=fire_event(schedule, schedule.fire_at), enabled=schedule.state == "active")]  # fmt: skip
+
+
+def start_timers(c: Container, schedule: Schedule, timers: list[TimerSpec]) -> None:
+    """Create the planned timers; a one-shot due within seconds goes to delivery directly."""
+    if schedule.kind == "one_shot" and schedule.state == "active":
+        arm(c, schedule.timer_prefix, schedule.fire_at, fire_event(schedule, schedule.fire_at))
+    elif schedule.kind == "one_shot":
+        put_all(c, [t for t in timers if t.fire_at - c.clock.now() > DIRECT_DISPATCH_WINDOW])
+    else:
+        put_all(c, [replace(t, enabled=schedule.state == "active") for t in timers])
+
+
+def update_schedule(c: Container, project: dict[str, Any], schedule_id: str, patch: Any) -> Schedule:
+    """PATCH: edit anything; the id and history stay, and only future occurrences change. A
+    timing change gets new EventBridge schedules (new names), created before the old ones go."""
+    while True:
+        schedule = get_schedule(c, project, schedule_id)
+        if schedule.state not in ("active", "paused"):
+            raise Conflict(f"a {schedule.state} schedule cannot be edited", param="state")
+        now = _now_ms(c)
+        fields, timing = parse_patch(create_body(schedule), patch, now=now, one_shot=schedule.kind == "one_shot",
+                                     allowed_destinations=c.settings.allowed_destinations)  # fmt: skip
+        schedule.apply_fields(fields, now)
+        old_timers, timers = list(schedule.timer_names), []
+        if timing is not None:
+            schedule.apply_timing(timing)
+            schedule.generation += 1
+            timers = plan_timers(schedule, now)
+            start_timers(c, schedule, timers)
+        try:
+            c.store.save_schedule(schedule)
+        except StaleWrite:
+            for spec in timers:
+                delete_timer(c, spec.name)
+            continue  # changed meanwhile (a fire, a pause): apply the PATCH to the fresh copy
+        if timing is not None:
+            for name in old_timers:
+                delete_timer(c, name)
+        return schedule
 
 
 def get_schedule(c: Container, project: dict[str, Any], schedule_id: str) -> Schedule:

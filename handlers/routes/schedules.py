@@ -33,6 +33,13 @@ def get_schedule(schedule_id: str) -> Response:
     return json_response(200, schedule.to_api(_now()))
 
 
+@route(router, "PATCH", "/v1/schedules/<schedule_id>")
+def update_schedule(schedule_id: str) -> Response:
+    caller = project(router)
+    schedule = schedules.update_schedule(container(), caller, resource_id("sch", schedule_id), json_body(router))
+    return json_response(200, schedule.to_api(_now()))
+
+
 @route(router, "DELETE", "/v1/schedules/<schedule_id>")
 def cancel_schedule(schedule_id: str) -> Response:
     caller = project(router)

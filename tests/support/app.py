@@ -61,7 +61,10 @@ class App:
         client = boto3.client("scheduler")
         group = self.container.settings.schedule_group
         names = [s["Name"] for s in client.list_schedules(GroupName=group)["Schedules"]]
-        return {n: client.get_schedule(Name=n, GroupName=group) for n in names}
+        timers = {n: client.get_schedule(Name=n, GroupName=group) for n in names}
+        for timer in timers.values():
+            timer.pop("ResponseMetadata", None)
+        return timers
 
     def dead_letters(self) -> list[dict[str, Any]]:
         sqs = boto3.client("sqs")
