@@ -9,6 +9,7 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -16,6 +17,10 @@ from constructs import Construct
 
 DLQ_PERIOD = Duration.seconds(60)
 FUNCTION_PERIOD = Duration.minutes(5)
+#: Lambda retries an async event for up to 6 h; an event queued this long is already late.
+ASYNC_EVENT_AGE_THRESHOLD_MS = 5 * 60 * 1000
+#: The EMF namespace the delivery function writes (handlers/delivery.py).
+METRICS_NAMESPACE = "Belltower"
 
 
 class Monitoring(Construct):
@@ -30,6 +35,7 @@ class Monitoring(Construct):
         dlq: sqs.IQueue,
         delivery: lambda_.IFunction,
         api: apigwv2.IHttpApi,
+        schedule_group: scheduler.IScheduleGroup,
         alarm_email: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -63,14 +69,14 @@ class Monitoring(Construct):
         action = cw_actions.SnsAction(self.topic)
 
         def alarm(
-            alarm_id: str, metric: cloudwatch.IMetric, description: str
+            alarm_id: str, metric: cloudwatch.IMetric, description: str, threshold: float = 1
         ) -> cloudwatch.Alarm:
             created = cloudwatch.Alarm(
                 self,
                 alarm_id,
                 alarm_description=description,
                 metric=metric,
-                threshold=1,
+                threshold=threshold,
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -103,6 +109,28 @@ class Monitoring(Construct):
             ),
             "Lambda dropped asynchronous delivery events without running them.",
         )
+        self.delivery_event_age_alarm = alarm(
+            "DeliveryAsyncEventAgeAlarm",
+            delivery.metric("AsyncEventAge", statistic=cloudwatch.Stats.MAXIMUM, period=FUNCTION_PERIOD),
+            "Delivery events waited more than 5 minutes in Lambda's async queue (throttling or "
+            "errors): fires are running late.",
+            threshold=ASYNC_EVENT_AGE_THRESHOLD_MS,
+        )
+        self.scheduler_target_errors_alarm = alarm(
+            "SchedulerTargetErrorsAlarm",
+            schedule_group.metric_target_errors(statistic=cloudwatch.Stats.SUM, period=FUNCTION_PERIOD),
+            "EventBridge Scheduler could not hand fires to the delivery function (it retries them).",
+        )
+        self.scheduler_dropped_alarm = alarm(
+            "SchedulerDroppedAlarm",
+            schedule_group.metric_dropped(statistic=cloudwatch.Stats.SUM, period=FUNCTION_PERIOD),
+            "EventBridge Scheduler dropped fires after its retry policy ran out.",
+        )
+        self.scheduler_dlq_alarm = alarm(
+            "SchedulerSentToDlqAlarm",
+            schedule_group.metric_sent_to_dlq(statistic=cloudwatch.Stats.SUM, period=FUNCTION_PERIOD),
+            "EventBridge Scheduler sent fires to the dead-letter queue.",
+        )
         self.api_errors_alarm = alarm(
             "Api5xxAlarm",
             api.metric_server_error(statistic=cloudwatch.Stats.SUM, period=FUNCTION_PERIOD),
@@ -119,6 +147,10 @@ class Monitoring(Construct):
                     self.delivery_errors_alarm,
                     self.delivery_throttles_alarm,
                     self.delivery_dropped_alarm,
+                    self.delivery_event_age_alarm,
+                    self.scheduler_target_errors_alarm,
+                    self.scheduler_dropped_alarm,
+                    self.scheduler_dlq_alarm,
                     self.api_errors_alarm,
                 ],
             )
@@ -153,3 +185,38 @@ class Monitoring(Construct):
                 ],
             ),
         )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Deliveries by outcome",
+                width=8,
+                left=[
+                    _belltower_metric("Deliveries", outcome)
+                    for outcome in ("succeeded", "retrying", "dead_lettered", "expired", "skipped")
+                ],
+            ),
+            cloudwatch.GraphWidget(
+                title="Dispatch lag (fire time to delivery invocation, ms)",
+                width=8,
+                left=[_belltower_metric("DispatchLag", None, statistic="p50"),
+                      _belltower_metric("DispatchLag", None, statistic="p99")],  # fmt: skip
+            ),
+            cloudwatch.GraphWidget(
+                title="EventBridge Scheduler",
+                width=8,
+                left=[
+                    schedule_group.metric_attempts(period=FUNCTION_PERIOD),
+                    schedule_group.metric_target_errors(period=FUNCTION_PERIOD),
+                    schedule_group.metric_dropped(period=FUNCTION_PERIOD),
+                ],
+            ),
+        )
+
+
+def _belltower_metric(name: str, outcome: str | None, *, statistic: str = "Sum") -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": "belltower-delivery", **({"outcome": outcome} if outcome else {})},
+        statistic=statistic,
+        period=FUNCTION_PERIOD,
+    )

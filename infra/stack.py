@@ -50,5 +50,6 @@ class BelltowerStack(Stack):
             dlq=self.scheduling.dlq,
             delivery=self.functions.delivery,
             api=self.api.http_api,
+            schedule_group=self.scheduling.group,
             alarm_email=self.config.alarm_email,
         )

@@ -50,6 +50,34 @@ def test_delivery_function_alarms(synth, attribute, metric):
     assert alarm["AlarmActions"] == [{"Ref": synth.logical_id(synth.stack.monitoring.topic)}]
 
 
+def test_async_event_age_alarm_fires_when_deliveries_queue_for_five_minutes(synth):
+    alarm = _alarm(synth, synth.stack.monitoring.delivery_event_age_alarm)
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/Lambda", "AsyncEventAge", "Maximum")
+    assert alarm["Threshold"] == 300_000
+    assert alarm["Dimensions"] == [
+        {"Name": "FunctionName", "Value": {"Ref": synth.logical_id(synth.stack.functions.delivery)}}
+    ]
+    assert alarm["AlarmActions"] == [{"Ref": synth.logical_id(synth.stack.monitoring.topic)}]
+
+
+@pytest.mark.parametrize(
+    ("attribute", "metric"),
+    [
+        ("scheduler_target_errors_alarm", "TargetErrorCount"),
+        ("scheduler_dropped_alarm", "InvocationDroppedCount"),
+        ("scheduler_dlq_alarm", "InvocationsSentToDeadLetterCount"),
+    ],
+)
+def test_scheduler_alarms_watch_the_schedule_group(synth, attribute, metric):
+    alarm = _alarm(synth, getattr(synth.stack.monitoring, attribute))
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/Scheduler", metric, "Sum")
+    group_name = synth.stack.resolve(synth.stack.scheduling.group.schedule_group_name)
+    assert alarm["Dimensions"] == [{"Name": "ScheduleGroup", "Value": group_name}]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": synth.logical_id(synth.stack.monitoring.topic)}]
+
+
 def test_api_5xx_alarm(synth):
     alarm = _alarm(synth, synth.stack.monitoring.api_errors_alarm)
     assert alarm["Namespace"] == "AWS/ApiGateway"

@@ -238,3 +238,15 @@ def test_malformed_events_are_dropped_not_retried(app):
     assert app.deliver({"type": "fire", "project_id": "p", "schedule_id": "s", "scheduled_for": "x"}) == "malformed"
     assert app.deliver({"type": "fire", "project_id": "p", "schedule_id": "s",
                         "scheduled_for": "2026-11-23T12:00:00Z"}) == "unknown_schedule"  # fmt: skip
+
+
+def test_delivery_emits_emf_metrics_by_outcome_and_dispatch_lag(app, capsys):
+    schedule = schedule_one(app)
+    capsys.readouterr()
+    at_fire_time(app, schedule)
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    by_name = {m["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]: m for m in emf}
+    assert by_name["Deliveries"]["outcome"] == "succeeded" and by_name["Deliveries"]["Deliveries"] == [1.0]
+    assert by_name["Deliveries"]["service"] == "belltower-delivery"
+    assert by_name["Deliveries"]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Belltower"
+    assert "DispatchLag" in by_name
