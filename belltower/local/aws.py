@@ -175,7 +175,7 @@ def _check_can_listen(host: str, port: int) -> None:
 
 
 def provision(
-    endpoint_url: str,
+    endpoint_url: str | None,
     *,
     retention_days: int = 30,
     catch_up_window_seconds: int = 3600,

@@ -19,16 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from belltower.local.aws import REAL_CREDENTIAL_VARIABLES
 from tests.support.receiver import Receiver
 
 READY_TIMEOUT = 60.0
-_REAL_CREDENTIAL_VARIABLES = (
-    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
-    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_ENDPOINT_URL",
-)
 
 
 def free_port() -> int:
@@ -102,7 +96,7 @@ def _belltower_executable() -> str:
 
 def _fake_aws_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in _REAL_CREDENTIAL_VARIABLES and not k.startswith(("AWS_ENDPOINT_URL_", "BELLTOWER_"))}  # fmt: skip
+           if k not in REAL_CREDENTIAL_VARIABLES and not k.startswith(("AWS_ENDPOINT_URL", "BELLTOWER_"))}  # fmt: skip
     env.update(
         AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
         AWS_REGION="us-east-1", AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_CONFIG_FILE=os.devnull,

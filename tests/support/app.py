@@ -14,11 +14,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from belltower import resources as r
 from belltower import wiring
-from belltower.local.aws import create_dlq, create_schedule_group, create_table, iam_role_arn, lambda_function_arn
+from belltower.local.aws import provision
 from belltower.service import keys
-from belltower.settings import Settings
 from tests.support.events import FakeContext, api_event
 from tests.support.fakes import FakeClock, RecordingInvoker, ScriptedHttp
 
@@ -82,17 +80,9 @@ class App:
 @pytest.fixture
 def app() -> App:
     with mock_aws():
-        create_table(boto3.client("dynamodb"), r.LOCAL_TABLE_NAME)
-        create_schedule_group(boto3.client("scheduler"), r.LOCAL_SCHEDULE_GROUP)
-        dlq_url, dlq_arn = create_dlq(boto3.client("sqs"), r.LOCAL_DLQ_NAME)
-        settings = Settings(
-            table_name=r.LOCAL_TABLE_NAME,
-            schedule_group=r.LOCAL_SCHEDULE_GROUP,
-            delivery_function_arn=lambda_function_arn(r.LOCAL_DELIVERY_FUNCTION_NAME),
-            scheduler_role_arn=iam_role_arn(r.LOCAL_SCHEDULER_ROLE_NAME),
-            dlq_url=dlq_url,
-            dlq_arn=dlq_arn,
-        )
+        # Exactly what local mode provisions, but with no development allow-list: the https and
+        # public-address rules apply as they do in a deployment.
+        settings = provision(None, allowed_destinations=())
         clock, invoker, http = FakeClock(START), RecordingInvoker(), ScriptedHttp()
         container = wiring.Container(settings, invoker_override=invoker, clock=clock)
         container.http = http
