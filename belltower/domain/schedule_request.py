@@ -1,6 +1,8 @@
 """Validation of a create-schedule request body into a `ScheduleSpec` (pure).
 
-Every rejection is a domain error with the PRODUCT.md code and the offending `param`.
+Every rejection is a domain error with the PRODUCT.md code and the offending `param`. The field
+parsers without a leading underscore (`parse_method`, `parse_headers`, `parse_timeout`,
+`optional_text`, `check_fields`) are shared with endpoint profiles (`belltower.domain.endpoints`).
 """
 
 from __future__ import annotations
@@ -87,31 +89,34 @@ def parse_create(
 ) -> ScheduleSpec:
     if not isinstance(body, Mapping):
         raise InvalidRequest("the request body must be a JSON object", code="invalid_json")
-    _check_fields(body)
+    check_fields(body, SUPPORTED_FIELDS, NOT_YET_SUPPORTED)
     if "endpoint" not in body or body["endpoint"] is None:
         raise InvalidRequest("`endpoint` is required", param="endpoint", code="invalid_field")
-    timing = resolve_one_shot(body, now)  # cron/every were refused by _check_fields
+    timing = resolve_one_shot(body, now)  # cron/every were refused by check_fields
     return ScheduleSpec(
         request=_parse_request(body, allowed_destinations, limits),
         fire_at=timing.fire_at,
         timezone=timing.timezone,
         retry_policy=RetryPolicy.parse(body.get("retry_policy")),
-        timeout=_parse_timeout(body.get("timeout"), limits),
+        timeout=parse_timeout(body.get("timeout"), limits),
         ttl=_parse_ttl(body.get("ttl")),
-        name=_optional_text(body, "name", 200),
-        description=_optional_text(body, "description", 2000),
+        name=optional_text(body, "name", 200),
+        description=optional_text(body, "description", 2000),
         metadata=_parse_metadata(body.get("metadata"), limits),
     )
 
 
-def _check_fields(body: Mapping[str, Any]) -> None:
+def check_fields(
+    body: Mapping[str, Any], supported: frozenset[str], not_yet: frozenset[str] = frozenset()
+) -> None:
+    """Every key is `supported`; one of `not_yet` is refused by name, anything else is unknown."""
     for key in body:
-        if key in NOT_YET_SUPPORTED:
+        if key in not_yet:
             raise InvalidRequest(
                 f"`{key}` is not supported by this Belltower version yet", param=key,
                 code="invalid_field",
             )  # fmt: skip
-        if key not in SUPPORTED_FIELDS:
+        if key not in supported:
             raise InvalidRequest(f"unknown field `{key}`", param=key, code="unknown_field")
 
 
@@ -119,21 +124,26 @@ def _parse_request(
     body: Mapping[str, Any], allowed: Sequence[str], limits: Limits
 ) -> DeliveryRequest:
     url = validate_destination(body["endpoint"], allowed_prefixes=allowed, param="endpoint")
-    method = body.get("method") or "POST"
+    headers = parse_headers(body.get("headers"), limits)
+    query = _parse_query(body.get("query"))
+    payload, is_json = _serialise_body(body.get("body"), limits)
+    return DeliveryRequest(
+        url=url, method=parse_method(body.get("method")), headers=headers, query=query,
+        body=payload, body_is_json=is_json,
+    )  # fmt: skip
+
+
+def parse_method(value: Any) -> str:
+    """An HTTP method of METHODS (any case), upper-cased; None or "" is the default POST."""
+    method = value or "POST"
     if not isinstance(method, str) or method.upper() not in METHODS:
         raise InvalidRequest(
             f"`method` must be one of {', '.join(METHODS)}", param="method", code="invalid_field"
         )
-    headers = _parse_headers(body.get("headers"), limits)
-    query = _parse_query(body.get("query"))
-    payload, is_json = _serialise_body(body.get("body"), limits)
-    return DeliveryRequest(
-        url=url, method=method.upper(), headers=headers, query=query, body=payload,
-        body_is_json=is_json,
-    )  # fmt: skip
+    return method.upper()
 
 
-def _parse_headers(value: Any, limits: Limits) -> dict[str, str]:
+def parse_headers(value: Any, limits: Limits = DEFAULT_LIMITS) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -190,7 +200,7 @@ def _serialise_body(value: Any, limits: Limits) -> tuple[str | None, bool]:
     return payload, is_json
 
 
-def _parse_timeout(value: Any, limits: Limits) -> timedelta:
+def parse_timeout(value: Any, limits: Limits = DEFAULT_LIMITS) -> timedelta:
     if value is None:
         return limits.default_timeout
     timeout = parse_duration(value, param="timeout")
@@ -209,7 +219,7 @@ def _parse_ttl(value: Any) -> timedelta | None:
     return ttl
 
 
-def _optional_text(body: Mapping[str, Any], key: str, max_len: int) -> str | None:
+def optional_text(body: Mapping[str, Any], key: str, max_len: int) -> str | None:
     value = body.get(key)
     if value is None:
         return None
