@@ -16,13 +16,17 @@ from typing import Any
 
 from belltower import resources as r
 from belltower.domain.errors import InvalidRequest
-from belltower.domain.models import Occurrence, Schedule
+from belltower.domain.models import FINAL_SCHEDULE_STATES, Endpoint, Occurrence, Schedule
 
 PK, SK = r.TABLE_PARTITION_KEY, r.TABLE_SORT_KEY
 
 
 class StaleWrite(Exception):
     """The item changed since it was read (or already exists): re-read and decide again."""
+
+
+class MissingReference(Exception):
+    """A write named an item that does not exist (a schedule's endpoint profile)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,10 @@ def _schedule_pk(project_id: str, schedule_id: str) -> str:
     return f"{project_id}#{schedule_id}"
 
 
+def _endpoint_key(project_id: str, endpoint_id: str) -> dict[str, str]:
+    return {PK: f"{project_id}#{endpoint_id}", SK: "endpoint"}
+
+
 class Store:
     def __init__(self, table: Any):
         self._table = table
@@ -88,6 +96,14 @@ class Store:
             )
         except self._client.exceptions.ConditionalCheckFailedException as exc:
             raise StaleWrite(item[PK]) from exc
+
+    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
+        """One TransactWriteItems; None when it committed, else each item's cancellation code."""
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except self._client.exceptions.TransactionCanceledException as exc:
+            return [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+        return None
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         return self._table.get_item(Key={PK: pk, SK: sk}, ConsistentRead=True).get("Item")
@@ -187,8 +203,12 @@ class Store:
         return meta
 
     # --- schedules -------------------------------------------------------------------------------
+    # A schedule that uses an endpoint profile is counted in the profile's `in_use` from its
+    # creation until it is completed or cancelled (item attribute `endpoint_ref` while counted),
+    # each change in the same transaction as the schedule write, so a profile in use cannot be
+    # deleted (`delete_endpoint`) and the count never drifts.
     def _schedule_item(self, schedule: Schedule, version: int) -> dict[str, Any]:
-        return {
+        item = {
             PK: _schedule_pk(schedule.project_id, schedule.id),
             SK: "schedule",
             r.GSI_LIST_PARTITION_KEY: f"{schedule.project_id}#schedules",
@@ -198,18 +218,61 @@ class Store:
             "version": version,
             "doc": json.dumps(schedule.to_doc()),
         }
+        if schedule.holds_endpoint:
+            item["endpoint_ref"] = schedule.endpoint_id
+        return item
+
+    def _count_use(self, project_id: str, endpoint_id: str, delta: int) -> dict[str, Any]:
+        return {"Update": {"TableName": self._table.name, "Key": _endpoint_key(project_id, endpoint_id),
+                           "UpdateExpression": "ADD in_use :d", "ConditionExpression": "attribute_exists(pk)",
+                           "ExpressionAttributeValues": {":d": delta}}}  # fmt: skip
 
     def create_schedule(self, schedule: Schedule) -> None:
-        self._put_new(self._schedule_item(schedule, 1))
+        """StaleWrite if the id exists; MissingReference if its endpoint profile does not."""
+        if schedule.endpoint_id is None:
+            self._put_new(self._schedule_item(schedule, 1))
+        else:
+            schedule.holds_endpoint = True
+            codes = self._transact([
+                {"Put": {"TableName": self._table.name, "Item": self._schedule_item(schedule, 1),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
+                self._count_use(schedule.project_id, schedule.endpoint_id, 1),
+            ])  # fmt: skip
+            if codes is not None:
+                schedule.holds_endpoint = False
+                if codes[1:2] == ["ConditionalCheckFailed"]:
+                    raise MissingReference(schedule.endpoint_id)
+                raise StaleWrite(schedule.id)
         schedule.version = 1
 
     def save_schedule(self, schedule: Schedule) -> None:
         """Write back a schedule read earlier; StaleWrite if someone else wrote it meanwhile."""
-        self._put_versioned(self._schedule_item(schedule, schedule.version + 1), schedule.version)
+        releases = schedule.holds_endpoint and schedule.state in FINAL_SCHEDULE_STATES
+        if not releases:
+            self._put_versioned(self._schedule_item(schedule, schedule.version + 1), schedule.version)
+        else:
+            schedule.holds_endpoint = False
+            codes = self._transact([
+                {"Put": {"TableName": self._table.name, "Item": self._schedule_item(schedule, schedule.version + 1),
+                         "ConditionExpression": "attribute_exists(pk) AND version = :v",
+                         "ExpressionAttributeValues": {":v": schedule.version}}},
+                self._count_use(schedule.project_id, schedule.endpoint_id, -1),
+            ])  # fmt: skip
+            if codes is not None:
+                schedule.holds_endpoint = True
+                raise StaleWrite(schedule.id)
         schedule.version += 1
 
-    def delete_schedule(self, project_id: str, schedule_id: str) -> None:
-        self._table.delete_item(Key={PK: _schedule_pk(project_id, schedule_id), SK: "schedule"})
+    def delete_schedule(self, project_id: str, schedule_id: str, *, endpoint_id: str | None = None) -> None:
+        """Remove a schedule that never took effect; `endpoint_id` if it was counted in that profile."""
+        key = {PK: _schedule_pk(project_id, schedule_id), SK: "schedule"}
+        if endpoint_id is None:
+            self._table.delete_item(Key=key)
+            return
+        self._transact([
+            {"Delete": {"TableName": self._table.name, "Key": key, "ConditionExpression": "attribute_exists(pk)"}},
+            self._count_use(project_id, endpoint_id, -1),
+        ])  # fmt: skip
 
     def get_schedule(self, project_id: str, schedule_id: str) -> Schedule | None:
         item = self._get(_schedule_pk(project_id, schedule_id), "schedule")
@@ -217,6 +280,7 @@ class Store:
             return None
         schedule = Schedule.from_doc(json.loads(item["doc"]))
         schedule.version = int(item["version"])
+        schedule.holds_endpoint = "endpoint_ref" in item
         return schedule
 
     def list_schedules(
@@ -243,6 +307,66 @@ class Store:
         partition = (r.GSI_LIST_PARTITION_KEY, values[":p"])
         page = self._query_pages(limit, keys, partition, cursor, **query)
         return Page([Schedule.from_doc(json.loads(i["doc"])) for i in page.items], page.next_cursor)
+
+    # --- endpoint profiles -----------------------------------------------------------------------
+    # Item: pk=<project>#<endpoint id>, sk=endpoint; GSI1 <project>#endpoints lists them newest
+    # first; `in_use` counts the schedules that reference it (see the schedules section).
+    def _endpoint_from(self, item: dict[str, Any]) -> Endpoint:
+        endpoint = Endpoint.from_doc(json.loads(item["doc"]))
+        endpoint.version = int(item["version"])
+        endpoint.in_use = int(item.get("in_use", 0))
+        return endpoint
+
+    def create_endpoint(self, endpoint: Endpoint) -> None:
+        self._put_new({
+            **_endpoint_key(endpoint.project_id, endpoint.id),
+            r.GSI_LIST_PARTITION_KEY: f"{endpoint.project_id}#endpoints",
+            r.GSI_LIST_SORT_KEY: endpoint.id,
+            "version": 1,
+            "in_use": 0,
+            "doc": json.dumps(endpoint.to_doc()),
+        })  # fmt: skip
+        endpoint.version = 1
+
+    def save_endpoint(self, endpoint: Endpoint) -> None:
+        """Write back an edited profile (its `in_use` count untouched); StaleWrite if it changed."""
+        try:
+            self._table.update_item(
+                Key=_endpoint_key(endpoint.project_id, endpoint.id),
+                UpdateExpression="SET doc = :doc, version = :next",
+                ConditionExpression="attribute_exists(pk) AND version = :v",
+                ExpressionAttributeValues={":doc": json.dumps(endpoint.to_doc()), ":next": endpoint.version + 1,
+                                           ":v": endpoint.version},
+            )  # fmt: skip
+        except self._client.exceptions.ConditionalCheckFailedException as exc:
+            raise StaleWrite(endpoint.id) from exc
+        endpoint.version += 1
+
+    def get_endpoint(self, project_id: str, endpoint_id: str) -> Endpoint | None:
+        key = _endpoint_key(project_id, endpoint_id)
+        item = self._get(key[PK], key[SK])
+        return None if item is None else self._endpoint_from(item)
+
+    def delete_endpoint(self, project_id: str, endpoint_id: str) -> None:
+        """Delete a profile no schedule uses; StaleWrite if it is missing or in use (re-read to tell)."""
+        try:
+            self._table.delete_item(
+                Key=_endpoint_key(project_id, endpoint_id),
+                ConditionExpression="attribute_exists(pk) AND in_use = :zero",
+                ExpressionAttributeValues={":zero": 0},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as exc:
+            raise StaleWrite(endpoint_id) from exc
+
+    def list_endpoints(self, project_id: str, *, limit: int, cursor: str | None = None) -> Page:
+        """Newest first (ids sort by creation)."""
+        partition = (r.GSI_LIST_PARTITION_KEY, f"{project_id}#endpoints")
+        page = self._query_pages(
+            limit, {PK, SK, r.GSI_LIST_PARTITION_KEY, r.GSI_LIST_SORT_KEY}, partition, cursor,
+            IndexName=r.GSI_LIST, KeyConditionExpression=f"{r.GSI_LIST_PARTITION_KEY} = :p",
+            ExpressionAttributeValues={":p": partition[1]}, ScanIndexForward=False,
+        )  # fmt: skip
+        return Page([self._endpoint_from(item) for item in page.items], page.next_cursor)
 
     # --- occurrences -----------------------------------------------------------------------------
     def _occurrence_item(self, occ: Occurrence, version: int, expires_at: int | None) -> dict[str, Any]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from datetime import datetime, timezone
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32, lexicographically ordered
+_ID_BODY = re.compile(r"[0-9A-Z]{26}")
 
 
 def _encode(value: int, length: int) -> str:
@@ -40,3 +42,12 @@ def id_time(identifier: str) -> datetime:
     for ch in encoded:
         millis = millis * 32 + _ALPHABET.index(ch)
     return datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+
+
+def is_id(prefix: str, value: object) -> bool:
+    """`value` is a well-formed id of this kind (`prefix` + "_" + 26 characters)."""
+    return (
+        isinstance(value, str)
+        and value.startswith(prefix + "_")
+        and _ID_BODY.fullmatch(value[len(prefix) + 1:]) is not None
+    )

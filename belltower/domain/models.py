@@ -1,4 +1,4 @@
-"""Schedules, occurrences and attempts: plain data plus the pure state transitions.
+"""Schedules, occurrences, attempts and endpoint profiles: plain data plus the pure transitions.
 
 Documents are stored as JSON (`to_doc` / `from_doc`); what the API shows is `to_api`.
 Header values are secrets: they live in the document (delivery needs them) and never leave it.
@@ -16,6 +16,8 @@ from belltower.domain.retry import RetryPolicy
 from belltower.domain.timing import format_utc
 
 SCHEDULE_STATES = ("active", "paused", "completed", "cancelled")
+#: A schedule in one of these states never fires again.
+FINAL_SCHEDULE_STATES = frozenset({"completed", "cancelled"})
 SCHEDULE_KINDS = ("one_shot", "recurring")
 OCCURRENCE_STATES = (
     "scheduled",
@@ -43,10 +45,14 @@ def _parse_ts(value: str | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class DeliveryRequest:
-    """What is sent to the destination (before Belltower's own headers are added)."""
+    """What is sent to the destination (before Belltower's own headers are added).
 
-    url: str
-    method: str = "POST"
+    On a schedule that uses an endpoint profile, `url` is None and `method` is None unless the
+    schedule overrides it: both come from the profile at delivery time (`endpoints.resolve_target`).
+    """
+
+    url: str | None
+    method: str | None = "POST"
     headers: dict[str, str] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
     body: str | None = None
@@ -67,10 +73,13 @@ class Schedule:
     kind: str
     state: str
     request: DeliveryRequest
-    retry_policy: RetryPolicy
-    timeout: timedelta
+    #: None only with `endpoint_id`: the profile's policy / timeout apply (resolved at delivery).
+    retry_policy: RetryPolicy | None
+    timeout: timedelta | None
     created_at: datetime
     updated_at: datetime
+    #: The endpoint profile this schedule delivers to (then `request.url` is None).
+    endpoint_id: str | None = None
     fire_at: datetime | None = None
     timezone: str = "UTC"
     ttl: timedelta | None = None
@@ -84,6 +93,9 @@ class Schedule:
     timer_names: list[str] = field(default_factory=list)
     #: Optimistic-concurrency version, kept by the store (not part of the document).
     version: int = field(default=0, compare=False)
+    #: Kept by the store: this schedule is counted in its endpoint profile's `in_use`
+    #: (from creation until it is completed or cancelled).
+    holds_endpoint: bool = field(default=False, compare=False)
 
     # --- transitions (pure) -------------------------------------------------------------------
     def cancel(self, now: datetime) -> None:
@@ -112,8 +124,9 @@ class Schedule:
             "kind": self.kind,
             "state": self.state,
             "request": self.request.to_doc(),
-            "retry_policy": self.retry_policy.to_dict(),
-            "timeout": self.timeout.total_seconds(),
+            "endpoint_id": self.endpoint_id,
+            "retry_policy": None if self.retry_policy is None else self.retry_policy.to_dict(),
+            "timeout": None if self.timeout is None else self.timeout.total_seconds(),
             "ttl": None if self.ttl is None else self.ttl.total_seconds(),
             "created_at": _ts(self.created_at),
             "updated_at": _ts(self.updated_at),
@@ -136,8 +149,9 @@ class Schedule:
             kind=doc["kind"],
             state=doc["state"],
             request=DeliveryRequest.from_doc(doc["request"]),
-            retry_policy=RetryPolicy.from_dict(doc["retry_policy"]),
-            timeout=timedelta(seconds=doc["timeout"]),
+            endpoint_id=doc.get("endpoint_id"),
+            retry_policy=None if doc.get("retry_policy") is None else RetryPolicy.from_dict(doc["retry_policy"]),
+            timeout=None if doc.get("timeout") is None else timedelta(seconds=doc["timeout"]),
             ttl=None if doc.get("ttl") is None else timedelta(seconds=doc["ttl"]),
             created_at=_parse_ts(doc["created_at"]),
             updated_at=_parse_ts(doc["updated_at"]),
@@ -160,6 +174,7 @@ class Schedule:
             "kind": self.kind,
             "state": self.state,
             "endpoint": req.url,
+            "endpoint_id": self.endpoint_id,
             "method": req.method,
             "header_keys": sorted(req.headers),
             "query": req.query,
@@ -175,8 +190,8 @@ class Schedule:
             "next_runs": [] if self.next_fire_at is None else [_ts(self.next_fire_at)],
             "run_count": self.run_count,
             "last_fire_at": _ts(self.last_fire_at),
-            "retry_policy": self.retry_policy.to_dict(),
-            "timeout": format_duration(self.timeout),
+            "retry_policy": None if self.retry_policy is None else self.retry_policy.to_dict(),
+            "timeout": None if self.timeout is None else format_duration(self.timeout),
             "ttl": None if self.ttl is None else format_duration(self.ttl),
             "overlap": "skip",
             "callback_url": None,
@@ -185,6 +200,68 @@ class Schedule:
             "name": self.name,
             "description": self.description,
             "metadata": self.metadata,
+            "created_at": _ts(self.created_at),
+            "updated_at": _ts(self.updated_at),
+        }
+
+
+@dataclass
+class Endpoint:
+    id: str
+    project_id: str
+    name: str
+    url: str
+    method: str
+    headers: dict[str, str]
+    retry_policy: RetryPolicy
+    timeout: timedelta
+    created_at: datetime
+    updated_at: datetime
+    #: Optimistic-concurrency version, kept by the store (not part of the document).
+    version: int = field(default=0, compare=False)
+    #: Kept by the store: how many active or paused schedules reference this profile.
+    in_use: int = field(default=0, compare=False)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "project_id": self.project_id,
+            "name": self.name,
+            "url": self.url,
+            "method": self.method,
+            "headers": self.headers,
+            "retry_policy": self.retry_policy.to_dict(),
+            "timeout": self.timeout.total_seconds(),
+            "created_at": _ts(self.created_at),
+            "updated_at": _ts(self.updated_at),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Endpoint:
+        return cls(
+            id=doc["id"],
+            project_id=doc["project_id"],
+            name=doc["name"],
+            url=doc["url"],
+            method=doc["method"],
+            headers=dict(doc["headers"]),
+            retry_policy=RetryPolicy.from_dict(doc["retry_policy"]),
+            timeout=timedelta(seconds=doc["timeout"]),
+            created_at=_parse_ts(doc["created_at"]),
+            updated_at=_parse_ts(doc["updated_at"]),
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        """Header values are secrets: only their names are shown."""
+        return {
+            "id": self.id,
+            "object": "endpoint",
+            "name": self.name,
+            "url": self.url,
+            "method": self.method,
+            "header_keys": sorted(self.headers),
+            "retry_policy": self.retry_policy.to_dict(),
+            "timeout": format_duration(self.timeout),
             "created_at": _ts(self.created_at),
             "updated_at": _ts(self.updated_at),
         }

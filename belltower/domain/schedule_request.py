@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from belltower.domain.destinations import validate_destination
 from belltower.domain.durations import parse_duration
-from belltower.domain.errors import InvalidRequest, Unprocessable
+from belltower.domain.errors import InvalidRequest, NotFound, Unprocessable
+from belltower.domain.ids import is_id
 from belltower.domain.models import DeliveryRequest
 from belltower.domain.retry import RetryPolicy
 from belltower.domain.timing import resolve_one_shot
@@ -26,7 +27,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 #: Fields of PRODUCT.md §2 that this build accepts on create.
 SUPPORTED_FIELDS = frozenset(
     {
-        "endpoint", "method", "headers", "query", "body",
+        "endpoint", "endpoint_id", "method", "headers", "query", "body",
         "delay", "fire_at", "local_fire_at", "timezone",
         "retry_policy", "timeout", "ttl",
         "name", "description", "metadata",
@@ -35,7 +36,7 @@ SUPPORTED_FIELDS = frozenset(
 #: Fields PRODUCT.md defines that this build does not deliver yet: refused, never silently ignored.
 NOT_YET_SUPPORTED = frozenset(
     {
-        "endpoint_id", "cron", "every", "start_at", "end_at", "max_runs", "overlap",
+        "cron", "every", "start_at", "end_at", "max_runs", "overlap",
         "callback_url", "failure_callback_url", "webhook_url", "idempotency_key",
     }
 )  # fmt: skip
@@ -67,13 +68,18 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 @dataclass(frozen=True)
 class ScheduleSpec:
-    """A validated one-shot schedule, ready to be stored."""
+    """A validated one-shot schedule, ready to be stored.
+
+    With `endpoint_id`, `request.url` is None and `request.method`, `retry_policy` and `timeout`
+    are None unless the body overrides the profile's (see `belltower.domain.endpoints`).
+    """
 
     request: DeliveryRequest
+    endpoint_id: str | None
     fire_at: datetime
     timezone: str
-    retry_policy: RetryPolicy
-    timeout: timedelta
+    retry_policy: RetryPolicy | None
+    timeout: timedelta | None
     ttl: timedelta | None
     name: str | None
     description: str | None
@@ -90,20 +96,28 @@ def parse_create(
     if not isinstance(body, Mapping):
         raise InvalidRequest("the request body must be a JSON object", code="invalid_json")
     check_fields(body, SUPPORTED_FIELDS, NOT_YET_SUPPORTED)
-    if "endpoint" not in body or body["endpoint"] is None:
-        raise InvalidRequest("`endpoint` is required", param="endpoint", code="invalid_field")
+    endpoint_id = _parse_destination_choice(body)
     timing = resolve_one_shot(body, now)  # cron/every were refused by check_fields
+    inherits = endpoint_id is not None
     return ScheduleSpec(
         request=_parse_request(body, allowed_destinations, limits),
+        endpoint_id=endpoint_id,
         fire_at=timing.fire_at,
         timezone=timing.timezone,
-        retry_policy=RetryPolicy.parse(body.get("retry_policy")),
-        timeout=parse_timeout(body.get("timeout"), limits),
+        retry_policy=_own(body, "retry_policy", RetryPolicy.parse, inherits),
+        timeout=_own(body, "timeout", lambda value: parse_timeout(value, limits), inherits),
         ttl=_parse_ttl(body.get("ttl")),
         name=optional_text(body, "name", 200),
         description=optional_text(body, "description", 2000),
         metadata=_parse_metadata(body.get("metadata"), limits),
     )
+
+
+def _own(body: Mapping[str, Any], key: str, parse: Callable[[Any], Any], inherits: bool) -> Any:
+    """The parsed field; unset on a schedule with a profile it is None (the profile's applies)."""
+    if inherits and body.get(key) is None:
+        return None
+    return parse(body.get(key))
 
 
 def check_fields(
@@ -120,16 +134,42 @@ def check_fields(
             raise InvalidRequest(f"unknown field `{key}`", param=key, code="unknown_field")
 
 
+def _parse_destination_choice(body: Mapping[str, Any]) -> str | None:
+    """Exactly one of `endpoint` (a URL) and `endpoint_id` (a profile); the profile id or None."""
+    has_url, has_profile = body.get("endpoint") is not None, body.get("endpoint_id") is not None
+    if has_url and has_profile:
+        raise InvalidRequest("send `endpoint` or `endpoint_id`, not both", param="endpoint_id",
+                             code="invalid_field")  # fmt: skip
+    if not has_url and not has_profile:
+        raise InvalidRequest("`endpoint` (a URL) or `endpoint_id` (an endpoint profile) is required",
+                             param="endpoint", code="invalid_field")  # fmt: skip
+    return parse_endpoint_id(body["endpoint_id"]) if has_profile else None
+
+
+def parse_endpoint_id(value: Any) -> str:
+    """A schedule's `endpoint_id`: a string (400 otherwise) naming an endpoint id (404 otherwise)."""
+    if not isinstance(value, str):
+        raise InvalidRequest("`endpoint_id` must be the id of an endpoint profile (ep_...)",
+                             param="endpoint_id", code="invalid_field")  # fmt: skip
+    if not is_id("ep", value):
+        raise NotFound(f"no endpoint {value!r}", param="endpoint_id")
+    return value
+
+
 def _parse_request(
     body: Mapping[str, Any], allowed: Sequence[str], limits: Limits
 ) -> DeliveryRequest:
-    url = validate_destination(body["endpoint"], allowed_prefixes=allowed, param="endpoint")
+    """The schedule's own request; with a profile, `url` is None and `method` None unless set."""
+    if body.get("endpoint") is None:
+        url, method = None, None if body.get("method") is None else parse_method(body["method"])
+    else:
+        url = validate_destination(body["endpoint"], allowed_prefixes=allowed, param="endpoint")
+        method = parse_method(body.get("method"))
     headers = parse_headers(body.get("headers"), limits)
     query = _parse_query(body.get("query"))
     payload, is_json = _serialise_body(body.get("body"), limits)
     return DeliveryRequest(
-        url=url, method=parse_method(body.get("method")), headers=headers, query=query,
-        body=payload, body_is_json=is_json,
+        url=url, method=method, headers=headers, query=query, body=payload, body_is_json=is_json,
     )  # fmt: skip
 
 

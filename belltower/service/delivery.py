@@ -18,11 +18,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from belltower.adapters.store import StaleWrite
+from belltower.domain.endpoints import DeliveryTarget, resolve_target
 from belltower.domain.errors import InvalidRequest
 from belltower.domain.ids import derived_id
 from belltower.domain.models import Attempt, Occurrence, Schedule
 from belltower.domain.outbound import build_request
 from belltower.domain.retry import Verdict, classify, next_delay, parse_retry_after
+from belltower.domain.schedule_request import DEFAULT_LIMITS
 from belltower.domain.timing import format_utc, parse_rfc3339
 from belltower.service.keys import active_signing_secrets
 from belltower.service.schedules import arm
@@ -98,7 +100,7 @@ def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: date
             return "skipped"
         return "duplicate"
     if c.store.create_occurrence(occ):
-        return _attempt(c, schedule, occ, 1)
+        return _attempt(c, schedule, _target(c, schedule), occ, 1)
     existing = c.store.get_occurrence(project_id, schedule_id, occ.id)
     return _resume(c, schedule, existing, 1) if existing else "duplicate"
 
@@ -127,8 +129,10 @@ def _resume(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> s
     if occ.next_attempt != number or occ.is_terminal:
         return "duplicate"
     now = c.clock.now()
+    target = _target(c, schedule)
     if occ.state == "delivering":
-        lease_end = occ.claimed_at + schedule.timeout + LEASE_GRACE if occ.claimed_at else now
+        timeout = target.timeout if target else DEFAULT_LIMITS.max_timeout
+        lease_end = occ.claimed_at + timeout + LEASE_GRACE if occ.claimed_at else now
         if now < lease_end:
             raise AttemptInFlight(occ.id)
     if schedule.state == "cancelled":
@@ -138,18 +142,29 @@ def _resume(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> s
         c.store.save_occurrence(occ)
     except StaleWrite:
         return "duplicate"
-    return _attempt(c, schedule, occ, number)
+    return _attempt(c, schedule, target, occ, number)
 
 
-def _attempt(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> str:
+def _target(c: Container, schedule: Schedule) -> DeliveryTarget | None:
+    """What to send, with the endpoint profile read now (so its edits apply); None if it is gone."""
+    if schedule.endpoint_id is None:
+        return resolve_target(schedule, None)
+    endpoint = c.store.get_endpoint(schedule.project_id, schedule.endpoint_id)
+    return None if endpoint is None else resolve_target(schedule, endpoint)
+
+
+def _attempt(c: Container, schedule: Schedule, target: DeliveryTarget | None, occ: Occurrence, number: int) -> str:
     """Send attempt `number` (already claimed) and record what follows from its result."""
     now = c.clock.now()
     deadline = occ.scheduled_for + schedule.ttl if schedule.ttl else None
     if deadline and now > deadline:
         occ.outcome = "ttl_expired"
         return _dead_letter(c, schedule, occ)
+    if target is None:  # its profile was deleted (only possible once the schedule stopped using it)
+        occ.outcome = "endpoint_deleted"
+        return _dead_letter(c, schedule, occ)
     request = build_request(
-        schedule.request,
+        target.request,
         occurrence_id=occ.id,
         schedule_id=schedule.id,
         scheduled_for=occ.scheduled_for,
@@ -158,7 +173,7 @@ def _attempt(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> 
         signing_secrets=active_signing_secrets(c.project(schedule.project_id), now),
     )
     resp = c.http.send(request.method, request.url, request.headers, request.body,
-                       schedule.timeout.total_seconds())  # fmt: skip
+                       target.timeout.total_seconds())  # fmt: skip
     occ.attempts.append(
         Attempt(number, now, resp.duration_ms, resp.status_code, resp.error, resp.body_excerpt)
     )
@@ -173,11 +188,11 @@ def _attempt(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> 
     if verdict is Verdict.FAIL:
         occ.outcome = "non_retryable_status" if resp.status_code else "forbidden_destination"
         return _dead_letter(c, schedule, occ)
-    if number >= schedule.retry_policy.max_attempts:
+    if number >= target.retry_policy.max_attempts:
         occ.outcome = "attempts_exhausted"
         return _dead_letter(c, schedule, occ)
     retry_after = parse_retry_after(resp.headers.get("retry-after"), now)
-    next_at = c.clock.now() + next_delay(schedule.retry_policy, number, retry_after)
+    next_at = c.clock.now() + next_delay(target.retry_policy, number, retry_after)
     if deadline and next_at > deadline:
         occ.outcome = "ttl_expired"
         return _dead_letter(c, schedule, occ)

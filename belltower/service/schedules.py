@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from belltower.adapters.store import Page, StaleWrite
+from belltower.adapters.store import MissingReference, Page, StaleWrite
 from belltower.domain.errors import Conflict, InvalidRequest, NotFound, SchedulerUnavailable
 from belltower.domain.ids import new_id
 from belltower.domain.models import OCCURRENCE_STATES, SCHEDULE_KINDS, SCHEDULE_STATES, Schedule
@@ -49,6 +49,7 @@ def create_schedule(c: Container, project: dict[str, Any], body: Any) -> Schedul
         kind="one_shot",
         state="active",
         request=spec.request,
+        endpoint_id=spec.endpoint_id,
         retry_policy=spec.retry_policy,
         timeout=spec.timeout,
         ttl=spec.ttl,
@@ -62,12 +63,15 @@ def create_schedule(c: Container, project: dict[str, Any], body: Any) -> Schedul
         next_fire_at=spec.fire_at,
     )
     schedule.timer_names = [schedule.id]
-    c.store.create_schedule(schedule)
+    try:
+        c.store.create_schedule(schedule)
+    except MissingReference:
+        raise NotFound(f"no endpoint {spec.endpoint_id!r}", param="endpoint_id") from None
     try:
         arm(c, schedule.id, spec.fire_at, fire_event(schedule, spec.fire_at))
     except SchedulerUnavailable:
         # DynamoDB is the source of truth: without its timer the schedule must not exist at all.
-        c.store.delete_schedule(schedule.project_id, schedule.id)
+        c.store.delete_schedule(schedule.project_id, schedule.id, endpoint_id=schedule.endpoint_id)
         raise
     return schedule
 

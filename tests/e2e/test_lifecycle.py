@@ -1,0 +1,49 @@
+"""The schedule lifecycle end to end: `belltower dev` and a real receiver.
+
+Endpoint profiles, idempotency keys, batches, signing-secret rotation, the event feed, webhooks
+and callbacks.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_one_shot import create, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def test_an_endpoint_profile_is_applied_at_delivery_and_its_edits_reach_later_deliveries(dev_server, receiver):
+    # Given a profile for the receiver, with a secret header and a method
+    resp = dev_server.request("POST", "/v1/endpoints", json={
+        "name": "receiver", "url": f"{receiver.url}/v1", "method": "PUT", "headers": {"X-Token": "t-1"}})  # fmt: skip
+    assert resp.status == 201, resp.text
+    endpoint = resp.json()
+    assert "t-1" not in resp.text
+
+    # When a schedule uses it, its delivery goes to the profile's URL with its method and header
+    first = create(dev_server, endpoint_id=endpoint["id"], delay="1s", body={"n": 1})
+    [request] = receiver.wait_for(1, timeout=15)
+    assert (request.method, request.path, request.header("x-token")) == ("PUT", "/v1", "t-1")
+    assert request.json() == {"n": 1}
+
+    # And while it is active the profile cannot be deleted
+    later = create(dev_server, endpoint_id=endpoint["id"], delay="1h")
+    assert dev_server.request("DELETE", f"/v1/endpoints/{endpoint['id']}").status == 409
+
+    # When the profile is edited, the next delivery follows the edit
+    patched = dev_server.request("PATCH", f"/v1/endpoints/{endpoint['id']}",
+                                 json={"url": f"{receiver.url}/v2", "headers": {"X-Token": "t-2"}})  # fmt: skip
+    assert patched.status == 200, patched.text
+    second = create(dev_server, endpoint_id=endpoint["id"], delay="1s")
+    [_, moved] = receiver.wait_for(2, timeout=15)
+    assert (moved.path, moved.header("x-token")) == ("/v2", "t-2")
+
+    # And once nothing uses it any more (delivered ones completed, the pending one cancelled), it can go
+    for schedule in (first, second):
+        wait_until(lambda: dev_server.request("GET", f"/v1/schedules/{schedule['id']}").json()["state"],
+                   lambda state: state == "completed")  # fmt: skip
+    dev_server.request("DELETE", f"/v1/schedules/{later['id']}")
+    deleted = dev_server.request("DELETE", f"/v1/endpoints/{endpoint['id']}")
+    assert (deleted.status, deleted.json()["deleted"]) == (200, True)
+    assert dev_server.request("GET", f"/v1/endpoints/{endpoint['id']}").status == 404
