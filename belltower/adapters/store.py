@@ -64,6 +64,10 @@ def _schedule_pk(project_id: str, schedule_id: str) -> str:
     return f"{project_id}#{schedule_id}"
 
 
+def _idempotency_pk(project_id: str, key_digest: str) -> str:
+    return f"{project_id}#idempotency#{key_digest}"
+
+
 def _endpoint_key(project_id: str, endpoint_id: str) -> dict[str, str]:
     return {PK: f"{project_id}#{endpoint_id}", SK: "endpoint"}
 
@@ -307,6 +311,59 @@ class Store:
         partition = (r.GSI_LIST_PARTITION_KEY, values[":p"])
         page = self._query_pages(limit, keys, partition, cursor, **query)
         return Page([Schedule.from_doc(json.loads(i["doc"])) for i in page.items], page.next_cursor)
+
+    # --- idempotency records ----------------------------------------------------------------------
+    # Item: pk=<project>#idempotency#<sha256 of the key>, sk=idempotency; `fingerprint` (of the
+    # body), `schedule_id`, `state` (pending|done), `claimed_at` and `expires_at` (DynamoDB TTL,
+    # which deletes late: readers also compare it with the time).
+    def get_idempotency(self, project_id: str, key_digest: str) -> dict[str, Any] | None:
+        item = self._get(_idempotency_pk(project_id, key_digest), "idempotency")
+        if item is None:
+            return None
+        return {"fingerprint": item["fingerprint"], "schedule_id": item["schedule_id"], "state": item["state"],
+                "claimed_at": int(item["claimed_at"]), r.TABLE_TTL_ATTRIBUTE: int(item[r.TABLE_TTL_ATTRIBUTE])}  # fmt: skip
+
+    def claim_idempotency(
+        self, project_id: str, key_digest: str, *, fingerprint: str, schedule_id: str, now: int,
+        expires_at: int, abandoned_before: int,
+    ) -> bool:  # fmt: skip
+        """Write a pending record unless a live one exists; a pending one claimed before
+        `abandoned_before` (its request died) may be taken over. False: another request holds it."""
+        try:
+            self._table.put_item(
+                Item={PK: _idempotency_pk(project_id, key_digest), SK: "idempotency", "fingerprint": fingerprint,
+                      "schedule_id": schedule_id, "state": "pending", "claimed_at": now,
+                      r.TABLE_TTL_ATTRIBUTE: expires_at},
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR #ttl < :now OR (#state = :pending AND claimed_at < :abandoned)"
+                ),
+                ExpressionAttributeNames={"#ttl": r.TABLE_TTL_ATTRIBUTE, "#state": "state"},
+                ExpressionAttributeValues={":now": now, ":pending": "pending", ":abandoned": abandoned_before},
+            )  # fmt: skip
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def finish_idempotency(self, project_id: str, key_digest: str, schedule_id: str) -> None:
+        self._table.update_item(
+            Key={PK: _idempotency_pk(project_id, key_digest), SK: "idempotency"},
+            UpdateExpression="SET #state = :done",
+            ConditionExpression="schedule_id = :id",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":done": "done", ":id": schedule_id},
+        )
+
+    def release_idempotency(self, project_id: str, key_digest: str, schedule_id: str) -> None:
+        """Forget a pending claim whose schedule was not created (so the key can be used again)."""
+        try:
+            self._table.delete_item(
+                Key={PK: _idempotency_pk(project_id, key_digest), SK: "idempotency"},
+                ConditionExpression="schedule_id = :id AND #state = :pending",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":id": schedule_id, ":pending": "pending"},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return
 
     # --- endpoint profiles -----------------------------------------------------------------------
     # Item: pk=<project>#<endpoint id>, sk=endpoint; GSI1 <project>#endpoints lists them newest

@@ -24,10 +24,11 @@ from belltower.domain.timing import resolve_one_shot
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
-#: Fields of PRODUCT.md §2 that this build accepts on create.
+#: Fields of PRODUCT.md §2 that this build accepts on create (`idempotency_key` is the
+#: service's: see `belltower.domain.idempotency`).
 SUPPORTED_FIELDS = frozenset(
     {
-        "endpoint", "endpoint_id", "method", "headers", "query", "body",
+        "endpoint", "endpoint_id", "method", "headers", "query", "body", "idempotency_key",
         "delay", "fire_at", "local_fire_at", "timezone",
         "retry_policy", "timeout", "ttl",
         "name", "description", "metadata",
@@ -37,7 +38,7 @@ SUPPORTED_FIELDS = frozenset(
 NOT_YET_SUPPORTED = frozenset(
     {
         "cron", "every", "start_at", "end_at", "max_runs", "overlap",
-        "callback_url", "failure_callback_url", "webhook_url", "idempotency_key",
+        "callback_url", "failure_callback_url", "webhook_url",
     }
 )  # fmt: skip
 

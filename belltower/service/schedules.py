@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from belltower.adapters.store import MissingReference, Page, StaleWrite
+from belltower.adapters.store import MissingReference, Page, StaleWrite, epoch
+from belltower.domain import idempotency
 from belltower.domain.errors import Conflict, InvalidRequest, NotFound, SchedulerUnavailable
 from belltower.domain.ids import new_id
 from belltower.domain.models import OCCURRENCE_STATES, SCHEDULE_KINDS, SCHEDULE_STATES, Schedule
@@ -20,6 +22,10 @@ logger = logging.getLogger(__name__)
 #: Work due sooner than this is handed to delivery directly: an `at()` in the past is undefined.
 DIRECT_DISPATCH_WINDOW = timedelta(seconds=2)
 MAX_PAGE = 100
+#: A request that waits for a concurrent one with the same idempotency key polls its record.
+IDEMPOTENCY_POLLS, IDEMPOTENCY_POLL_SECONDS = 50, 0.1
+#: A pending idempotency record older than this belongs to a request that died (API timeout: 29 s).
+IDEMPOTENCY_ABANDONED_AFTER = timedelta(seconds=60)
 
 
 def fire_event(schedule: Schedule, scheduled_for: datetime) -> dict[str, Any]:
@@ -39,12 +45,75 @@ def arm(c: Container, name: str, when: datetime, event: dict[str, Any]) -> None:
         c.timers.create_one_time(TimerSpec(name=name, fire_at=when, payload=event))
 
 
-def create_schedule(c: Container, project: dict[str, Any], body: Any) -> Schedule:
+@dataclass(frozen=True)
+class Created:
+    schedule: Schedule
+    #: True when an idempotency key matched an earlier request: `schedule` is that request's.
+    replayed: bool = False
+
+
+def create_schedule(
+    c: Container, project: dict[str, Any], body: Any, *, idempotency_key: str | None = None
+) -> Created:
+    """Create a schedule from a request body; `idempotency_key` is the `Idempotency-Key` header."""
+    key = idempotency.request_key(body, idempotency_key)
+    if key is None:
+        now = _now(c)
+        return Created(_store_and_arm(c, _new_schedule(c, project, body, new_id("sch", now), now)))
+    return _create_once(c, project, body, key)
+
+
+def _now(c: Container) -> datetime:
     # Millisecond precision: the fire time round-trips exactly through ids, events and responses.
-    now = c.clock.now().replace(microsecond=c.clock.now().microsecond // 1000 * 1000)
+    now = c.clock.now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _create_once(c: Container, project: dict[str, Any], body: Any, key: str) -> Created:
+    """At most one schedule per (project, key) in 24 h, however many requests race for it.
+
+    A conditional put of a `pending` record claims the key; the winner creates the schedule and
+    marks the record `done`; everyone else reads the record: another body is a 409, a `done` one
+    is a replay, a `pending` one is waited for. A winner that fails releases the key; one that
+    died is taken over after `IDEMPOTENCY_ABANDONED_AFTER`, with the same schedule id.
+    """
+    digest, fingerprint = idempotency.key_digest(key), idempotency.fingerprint(body)
+    for _ in range(IDEMPOTENCY_POLLS):
+        now = _now(c)
+        record = c.store.get_idempotency(project["id"], digest)
+        if record is not None and record["expires_at"] <= epoch(now):
+            record = None  # expired; DynamoDB's TTL has not removed it yet
+        if record is not None and record["fingerprint"] != fingerprint:
+            raise Conflict("this idempotency key was used with a different request body",
+                           param="idempotency_key", code="idempotency_key_reused")  # fmt: skip
+        if record is not None and record["state"] == "done":
+            return Created(get_schedule(c, project, record["schedule_id"]), replayed=True)
+        abandoned_before = epoch(now - IDEMPOTENCY_ABANDONED_AFTER)
+        if record is None or record["claimed_at"] < abandoned_before:
+            schedule_id = new_id("sch", now) if record is None else record["schedule_id"]
+            schedule = _new_schedule(c, project, body, schedule_id, now)  # invalid bodies claim nothing
+            claimed = c.store.claim_idempotency(
+                project["id"], digest, fingerprint=fingerprint, schedule_id=schedule_id, now=epoch(now),
+                expires_at=epoch(now + idempotency.KEY_TTL), abandoned_before=abandoned_before,
+            )  # fmt: skip
+            if claimed:
+                try:
+                    schedule = _store_and_arm(c, schedule)
+                except Exception:
+                    c.store.release_idempotency(project["id"], digest, schedule_id)
+                    raise
+                c.store.finish_idempotency(project["id"], digest, schedule_id)
+                return Created(schedule)
+            continue  # another request claimed it first: read its record
+        c.clock.sleep(IDEMPOTENCY_POLL_SECONDS)  # the winner is still creating the schedule
+    raise Conflict("a request with this idempotency key is still being processed; retry shortly",
+                   param="idempotency_key")  # fmt: skip
+
+
+def _new_schedule(c: Container, project: dict[str, Any], body: Any, schedule_id: str, now: datetime) -> Schedule:
     spec = parse_create(body, now=now, allowed_destinations=c.settings.allowed_destinations)
     schedule = Schedule(
-        id=new_id("sch", now),
+        id=schedule_id,
         project_id=project["id"],
         kind="one_shot",
         state="active",
@@ -63,12 +132,22 @@ def create_schedule(c: Container, project: dict[str, Any], body: Any) -> Schedul
         next_fire_at=spec.fire_at,
     )
     schedule.timer_names = [schedule.id]
+    return schedule
+
+
+def _store_and_arm(c: Container, schedule: Schedule) -> Schedule:
     try:
         c.store.create_schedule(schedule)
     except MissingReference:
-        raise NotFound(f"no endpoint {spec.endpoint_id!r}", param="endpoint_id") from None
+        raise NotFound(f"no endpoint {schedule.endpoint_id!r}", param="endpoint_id") from None
+    except StaleWrite:
+        # Only a takeover of an abandoned idempotent request reuses an id: that request may have
+        # stored the schedule before it died. Arm the stored one (arming again is harmless).
+        schedule = c.store.get_schedule(schedule.project_id, schedule.id)
+        if schedule is None:
+            raise
     try:
-        arm(c, schedule.id, spec.fire_at, fire_event(schedule, spec.fire_at))
+        arm(c, schedule.id, schedule.fire_at, fire_event(schedule, schedule.fire_at))
     except SchedulerUnavailable:
         # DynamoDB is the source of truth: without its timer the schedule must not exist at all.
         c.store.delete_schedule(schedule.project_id, schedule.id, endpoint_id=schedule.endpoint_id)

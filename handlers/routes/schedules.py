@@ -15,7 +15,11 @@ router = Router()
 @route(router, "POST", "/v1/schedules")
 def create_schedule() -> Response:
     caller = project(router)
-    return json_response(201, schedules.create_schedule(container(), caller, json_body(router)).to_api())
+    created = schedules.create_schedule(container(), caller, json_body(router),
+                                        idempotency_key=router.current_event.headers.get("idempotency-key"))  # fmt: skip
+    if created.replayed:
+        return json_response(200, created.schedule.to_api(), {"Idempotent-Replayed": "true"})
+    return json_response(201, created.schedule.to_api())
 
 
 @route(router, "GET", "/v1/schedules")

@@ -6,6 +6,8 @@ and callbacks.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.e2e.test_one_shot import create, wait_until
@@ -47,3 +49,34 @@ def test_an_endpoint_profile_is_applied_at_delivery_and_its_edits_reach_later_de
     deleted = dev_server.request("DELETE", f"/v1/endpoints/{endpoint['id']}")
     assert (deleted.status, deleted.json()["deleted"]) == (200, True)
     assert dev_server.request("GET", f"/v1/endpoints/{endpoint['id']}").status == 404
+
+
+def test_an_idempotency_key_makes_retried_and_concurrent_requests_create_one_schedule(dev_server, receiver):
+    import threading
+    import uuid
+
+    key = f"order-{uuid.uuid4()}"
+    body = {"endpoint": f"{receiver.url}/once", "delay": "2s", "body": {"order": key}}
+    answers = []
+
+    def send():
+        answers.append(dev_server.request("POST", "/v1/schedules", json=body, headers={"Idempotency-Key": key}))
+
+    # When a client sends the same keyed request from five threads at once
+    clients = [threading.Thread(target=send) for _ in range(5)]
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join(30)
+
+    # Then one was created and four replayed it, and one delivery arrives
+    assert sorted(a.status for a in answers) == [200, 200, 200, 200, 201]
+    assert {a.json()["id"] for a in answers} == {answers[0].json()["id"]}
+    assert sorted(a.headers.get("idempotent-replayed", "-") for a in answers) == ["-"] + ["true"] * 4
+    receiver.wait_for(1, timeout=15)
+    time.sleep(1)
+    assert len(receiver.requests) == 1
+
+    # And the same key with another body is refused
+    reused = dev_server.request("POST", "/v1/schedules", json={**body, "delay": "5s"}, headers={"Idempotency-Key": key})
+    assert (reused.status, reused.json()["error"]["code"]) == (409, "idempotency_key_reused")
