@@ -121,6 +121,24 @@ def _own(body: Mapping[str, Any], key: str, parse: Callable[[Any], Any], inherit
     return parse(body.get(key))
 
 
+MAX_BATCH = 100
+
+
+def parse_batch(body: Any, max_items: int = MAX_BATCH) -> list[Any]:
+    """The create bodies of `POST /v1/schedules/batch`: `{"schedules": [ ... ]}`, 1 to 100 of them.
+
+    Each item is validated later, on its own, so one bad item does not fail the others.
+    """
+    if not isinstance(body, Mapping):
+        raise InvalidRequest('the request body must be a JSON object: {"schedules": [...]}', code="invalid_json")
+    check_fields(body, frozenset({"schedules"}))
+    items = body.get("schedules")
+    if not isinstance(items, list) or not 1 <= len(items) <= max_items:
+        raise InvalidRequest(f"`schedules` must be an array of 1 to {max_items} schedules", param="schedules",
+                             code="invalid_field")  # fmt: skip
+    return items
+
+
 def check_fields(
     body: Mapping[str, Any], supported: frozenset[str], not_yet: frozenset[str] = frozenset()
 ) -> None:

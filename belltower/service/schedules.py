@@ -9,10 +9,10 @@ from typing import Any
 
 from belltower.adapters.store import MissingReference, Page, StaleWrite, epoch
 from belltower.domain import idempotency
-from belltower.domain.errors import Conflict, InvalidRequest, NotFound, SchedulerUnavailable
+from belltower.domain.errors import BelltowerError, Conflict, InvalidRequest, NotFound, SchedulerUnavailable
 from belltower.domain.ids import new_id
 from belltower.domain.models import OCCURRENCE_STATES, SCHEDULE_KINDS, SCHEDULE_STATES, Schedule
-from belltower.domain.schedule_request import parse_create
+from belltower.domain.schedule_request import parse_batch, parse_create
 from belltower.domain.timing import format_utc
 from belltower.ports import TimerSpec
 from belltower.wiring import Container
@@ -61,6 +61,34 @@ def create_schedule(
         now = _now(c)
         return Created(_store_and_arm(c, _new_schedule(c, project, body, new_id("sch", now), now)))
     return _create_once(c, project, body, key)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One item of a batch: a created (201) or replayed (200) schedule, or the error it got."""
+
+    status: int
+    schedule: Schedule | None = None
+    error: BelltowerError | None = None
+
+
+def create_batch(
+    c: Container, project: dict[str, Any], body: Any, *, idempotency_key: str | None = None
+) -> list[BatchResult]:
+    """Up to 100 creates in order, each exactly as `POST /v1/schedules` would do it (idempotency
+    keys per item, in their bodies); one item's error does not stop the others."""
+    if idempotency_key is not None:
+        raise InvalidRequest("a batch takes `idempotency_key` in each schedule, not the Idempotency-Key header",
+                             param="idempotency_key", code="invalid_field")  # fmt: skip
+    results = []
+    for item in parse_batch(body):
+        try:
+            created = create_schedule(c, project, item)
+        except BelltowerError as error:
+            results.append(BatchResult(error.status, error=error))
+        else:
+            results.append(BatchResult(200 if created.replayed else 201, schedule=created.schedule))
+    return results
 
 
 def _now(c: Container) -> datetime:

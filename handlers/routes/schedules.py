@@ -22,6 +22,18 @@ def create_schedule() -> Response:
     return json_response(201, created.schedule.to_api())
 
 
+@route(router, "POST", "/v1/schedules/batch")
+def create_batch() -> Response:
+    caller = project(router)
+    results = schedules.create_batch(container(), caller, json_body(router),
+                                     idempotency_key=router.current_event.headers.get("idempotency-key"))  # fmt: skip
+    return json_response(200, {"data": [
+        {"status": r.status, "schedule": r.schedule.to_api()} if r.schedule else
+        {"status": r.status, "error": r.error.to_dict()["error"]}
+        for r in results
+    ]})  # fmt: skip
+
+
 @route(router, "GET", "/v1/schedules")
 def list_schedules() -> Response:
     page = schedules.list_schedules(container(), project(router), query(router))

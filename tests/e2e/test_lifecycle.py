@@ -80,3 +80,17 @@ def test_an_idempotency_key_makes_retried_and_concurrent_requests_create_one_sch
     # And the same key with another body is refused
     reused = dev_server.request("POST", "/v1/schedules", json={**body, "delay": "5s"}, headers={"Idempotency-Key": key})
     assert (reused.status, reused.json()["error"]["code"]) == (409, "idempotency_key_reused")
+
+
+def test_a_batch_creates_each_good_schedule_and_reports_each_bad_one(dev_server, receiver):
+    resp = dev_server.request("POST", "/v1/schedules/batch", json={"schedules": [
+        {"endpoint": f"{receiver.url}/b1", "delay": "1s"},
+        {"endpoint": "http://example.com/insecure", "delay": "1s"},
+        {"endpoint": f"{receiver.url}/b2", "delay": "2s"},
+    ]})  # fmt: skip
+    assert resp.status == 200, resp.text
+    data = resp.json()["data"]
+    assert [d["status"] for d in data] == [201, 422, 201]
+    assert data[1]["error"]["code"] == "insecure_url"
+    delivered = receiver.wait_for(2, timeout=15)
+    assert sorted(r.path for r in delivered) == ["/b1", "/b2"]
