@@ -160,10 +160,15 @@ class Store:
         except self._client.exceptions.TransactionCanceledException as exc:
             raise StaleWrite(project["name"]) from exc
 
-    def save_project(self, project: dict[str, Any]) -> None:
-        self._table.put_item(
-            Item={PK: f"project#{project['id']}", SK: "project", "doc": json.dumps(project)}
-        )
+    def get_project_versioned(self, project_id: str) -> tuple[dict[str, Any], int] | None:
+        """The project document and its version, for a read-modify-write (`save_project`)."""
+        item = self._get(f"project#{project_id}", "project")
+        return None if item is None else (json.loads(item["doc"]), int(item["version"]))
+
+    def save_project(self, project: dict[str, Any], expected_version: int) -> None:
+        """Write back a project read with `get_project_versioned`; StaleWrite if it changed."""
+        self._put_versioned({PK: f"project#{project['id']}", SK: "project", "version": expected_version + 1,
+                             "doc": json.dumps(project)}, expected_version)  # fmt: skip
 
     def put_api_key(self, key_hash: str, meta: dict[str, Any]) -> None:
         """The lookup item (by hash, for authentication) and the listing item, together."""

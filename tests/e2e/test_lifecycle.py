@@ -94,3 +94,18 @@ def test_a_batch_creates_each_good_schedule_and_reports_each_bad_one(dev_server,
     assert data[1]["error"]["code"] == "insecure_url"
     delivered = receiver.wait_for(2, timeout=15)
     assert sorted(r.path for r in delivered) == ["/b1", "/b2"]
+
+
+def test_after_a_rotation_deliveries_verify_with_the_new_and_the_old_secret(dev_server, receiver):
+    from standardwebhooks.webhooks import Webhook
+
+    old = dev_server.request("GET", "/v1/project").json()["signing_secrets"][0]["secret"]
+    resp = dev_server.request("POST", "/v1/project/signing-secret/rotate")
+    assert resp.status == 200, resp.text
+    current, previous = resp.json()["signing_secrets"][:2]
+    assert previous["secret"] == old and previous["expires_at"] is not None and current["expires_at"] is None
+
+    create(dev_server, endpoint=f"{receiver.url}/signed", delay="1s", body={"x": 1})
+    [request] = receiver.wait_for(1, timeout=15)
+    Webhook(current["secret"]).verify(request.body, request.headers)
+    Webhook(old).verify(request.body, request.headers)
