@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any
 
+from belltower.domain.ids import MonotonicIds
 from belltower.ports import Clock, DeadLetters, HttpSender, Invoker, Timers
 from belltower.settings import Settings
 
@@ -34,6 +35,8 @@ class Container:
     clock: Clock = field(default_factory=SystemClock)
 
     _projects: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict, repr=False)
+    #: Event ids of this process, strictly increasing (several events may share a millisecond).
+    event_ids: MonotonicIds = field(default_factory=lambda: MonotonicIds("evt"), repr=False)
 
     def project(self, project_id: str) -> dict[str, Any]:
         """A project document, cached for a minute (signing secrets change rarely).

@@ -16,6 +16,7 @@ from typing import Any
 
 from belltower import resources as r
 from belltower.domain.errors import InvalidRequest
+from belltower.domain.events import Event
 from belltower.domain.models import FINAL_SCHEDULE_STATES, Endpoint, Occurrence, Schedule
 
 PK, SK = r.TABLE_PARTITION_KEY, r.TABLE_SORT_KEY
@@ -62,6 +63,10 @@ def decode_cursor(cursor: str, expected_keys: set[str], partition: tuple[str, st
 
 def _schedule_pk(project_id: str, schedule_id: str) -> str:
     return f"{project_id}#{schedule_id}"
+
+
+def _events_pk(project_id: str) -> str:
+    return f"{project_id}#events"
 
 
 def _idempotency_pk(project_id: str, key_digest: str) -> str:
@@ -369,6 +374,33 @@ class Store:
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return
+
+    # --- lifecycle events ------------------------------------------------------------------------
+    # Item: pk=<project>#events, sk=<event id> (ids sort by creation), `doc`, `expires_at` (TTL).
+    # One plain PutItem per event; the feed is one Query of the project's partition.
+    def put_event(self, event: Event, expires_at: int) -> None:
+        self._table.put_item(Item={PK: _events_pk(event.project_id), SK: event.id, "doc": json.dumps(event.to_doc()),
+                                   r.TABLE_TTL_ATTRIBUTE: expires_at})  # fmt: skip
+
+    def list_events(self, project_id: str, *, after: str | None, until: str, limit: int) -> Page:
+        """Oldest first: events with `after` < id <= `until`; `next_cursor` is the last id when more follow."""
+        values = {":p": _events_pk(project_id), ":lo": after or "evt_", ":hi": until}
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while len(items) <= limit:
+            query: dict[str, Any] = {
+                "KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
+                "ExpressionAttributeValues": values, "ConsistentRead": True, "Limit": limit + 2,
+            }  # fmt: skip
+            if start:
+                query["ExclusiveStartKey"] = start
+            resp = self._table.query(**query)
+            items += [item for item in resp.get("Items", []) if item[SK] != after]
+            start = resp.get("LastEvaluatedKey")
+            if not start:
+                break
+        events = [Event.from_doc(json.loads(item["doc"])) for item in items[:limit]]
+        return Page(events, events[-1].id if len(items) > limit else None)
 
     # --- endpoint profiles -----------------------------------------------------------------------
     # Item: pk=<project>#<endpoint id>, sk=endpoint; GSI1 <project>#endpoints lists them newest

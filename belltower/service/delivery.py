@@ -20,12 +20,16 @@ from typing import Any
 from belltower.adapters.store import StaleWrite
 from belltower.domain.endpoints import DeliveryTarget, resolve_target
 from belltower.domain.errors import InvalidRequest
+from belltower.domain.events import (
+    FINISHED, Event, OCCURRENCE_RETRYING, OCCURRENCE_STARTED, SCHEDULE_COMPLETED, occurrence_event, schedule_event,
+)  # fmt: skip
 from belltower.domain.ids import derived_id
 from belltower.domain.models import Attempt, Occurrence, Schedule
 from belltower.domain.outbound import build_request
 from belltower.domain.retry import Verdict, classify, next_delay, parse_retry_after
 from belltower.domain.schedule_request import DEFAULT_LIMITS
 from belltower.domain.timing import format_utc, parse_rfc3339
+from belltower.service import events
 from belltower.service.keys import active_signing_secrets
 from belltower.service.schedules import arm
 from belltower.wiring import Container
@@ -100,6 +104,7 @@ def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: date
             return "skipped"
         return "duplicate"
     if c.store.create_occurrence(occ):
+        _announce_occurrence(c, schedule, OCCURRENCE_STARTED, occ)
         return _attempt(c, schedule, _target(c, schedule), occ, 1)
     existing = c.store.get_occurrence(project_id, schedule_id, occ.id)
     return _resume(c, schedule, existing, 1) if existing else "duplicate"
@@ -203,6 +208,7 @@ def _attempt(c: Container, schedule: Schedule, target: DeliveryTarget | None, oc
     arm(c, f"{occ.id}-{number + 1}", next_at, attempt_event(occ, number + 1))
     occ.state, occ.next_attempt, occ.next_attempt_at, occ.claimed_at = "retrying", number + 1, next_at, None
     c.store.save_occurrence(occ)
+    _announce_occurrence(c, schedule, OCCURRENCE_RETRYING, occ)
     return "retrying"
 
 
@@ -211,6 +217,8 @@ def _finish(c: Container, schedule: Schedule, occ: Occurrence, state: str, outco
     occ.state, occ.outcome, occ.completed_at = state, outcome, now
     occ.next_attempt_at = occ.claimed_at = None
     c.store.save_occurrence(occ, expires_at=c.retention_deadline(now))
+    if state in FINISHED:
+        _announce_occurrence(c, schedule, FINISHED[state], occ)
     _settle_schedule(c, schedule, occ)
     return state
 
@@ -245,11 +253,22 @@ def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> None:
         schedule.complete(c.clock.now())
         try:
             c.store.save_schedule(schedule)
-            return
         except StaleWrite:
             schedule = c.store.get_schedule(schedule.project_id, schedule.id)
             if schedule is None:
                 return
+            continue
+        _announce(c, schedule, schedule_event(events.next_event_id(c), SCHEDULE_COMPLETED, schedule, c.clock.now()))
+        return
+
+
+def _announce_occurrence(c: Container, schedule: Schedule, event_type: str, occ: Occurrence) -> None:
+    _announce(c, schedule, occurrence_event(events.next_event_id(c), event_type, occ, c.clock.now()))
+
+
+def _announce(c: Container, schedule: Schedule, event: Event) -> None:
+    """A transition was saved: add its event to the project's feed."""
+    events.record(c, event)
 
 
 def _current_state(c: Container, schedule: Schedule) -> str:

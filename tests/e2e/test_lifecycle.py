@@ -109,3 +109,36 @@ def test_after_a_rotation_deliveries_verify_with_the_new_and_the_old_secret(dev_
     [request] = receiver.wait_for(1, timeout=15)
     Webhook(current["secret"]).verify(request.body, request.headers)
     Webhook(old).verify(request.body, request.headers)
+
+
+def read_feed(dev, after=None):
+    """Every event after `after` that the feed shows now, following next_cursor."""
+    out = []
+    while True:
+        query = "limit=100" + (f"&after={after}" if after else "")
+        page = dev.request("GET", f"/v1/events?{query}").json()
+        out += page["data"]
+        if not page["has_more"]:
+            return out
+        after = page["next_cursor"]
+
+
+def test_a_consumer_tails_the_event_feed_as_deliveries_happen(dev_server, receiver):
+    # Given a consumer at the end of the feed
+    seen = read_feed(dev_server)
+    cursor = seen[-1]["id"] if seen else None
+
+    # When a schedule fails once, then succeeds
+    receiver.program("/tail", [(500, {}, "no"), (200, {}, "ok")])
+    schedule = create(dev_server, endpoint=f"{receiver.url}/tail", delay="1s",
+                      retry_policy={"base": "1s", "jitter": False})  # fmt: skip
+
+    # Then tailing from its cursor shows that schedule's events, in order
+    def mine():
+        return [e for e in read_feed(dev_server, cursor) if e["data"]["schedule_id"] == schedule["id"]]
+
+    events = wait_until(mine, lambda got: len(got) == 4, timeout=20)
+    assert [e["type"] for e in events] == ["occurrence.started", "occurrence.retrying", "occurrence.succeeded",
+                                           "schedule.completed"]  # fmt: skip
+    assert [e["id"] for e in events] == sorted(e["id"] for e in events)
+    assert events[1]["data"]["status_code"] == 500 and events[2]["data"]["status_code"] == 200
