@@ -83,6 +83,11 @@ class Schedule:
     fire_at: datetime | None = None
     timezone: str = "UTC"
     ttl: timedelta | None = None
+    #: Receives each lifecycle event of this schedule (belltower.domain.events), signed.
+    webhook_url: str | None = None
+    #: Receives the result of each finished occurrence; `failure_callback_url` only failures.
+    callback_url: str | None = None
+    failure_callback_url: str | None = None
     name: str | None = None
     description: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -132,6 +137,9 @@ class Schedule:
             "updated_at": _ts(self.updated_at),
             "fire_at": _ts(self.fire_at),
             "timezone": self.timezone,
+            "webhook_url": self.webhook_url,
+            "callback_url": self.callback_url,
+            "failure_callback_url": self.failure_callback_url,
             "name": self.name,
             "description": self.description,
             "metadata": self.metadata,
@@ -157,6 +165,9 @@ class Schedule:
             updated_at=_parse_ts(doc["updated_at"]),
             fire_at=_parse_ts(doc.get("fire_at")),
             timezone=doc.get("timezone", "UTC"),
+            webhook_url=doc.get("webhook_url"),
+            callback_url=doc.get("callback_url"),
+            failure_callback_url=doc.get("failure_callback_url"),
             name=doc.get("name"),
             description=doc.get("description"),
             metadata=doc.get("metadata") or {},
@@ -194,9 +205,9 @@ class Schedule:
             "timeout": None if self.timeout is None else format_duration(self.timeout),
             "ttl": None if self.ttl is None else format_duration(self.ttl),
             "overlap": "skip",
-            "callback_url": None,
-            "failure_callback_url": None,
-            "webhook_url": None,
+            "callback_url": self.callback_url,
+            "failure_callback_url": self.failure_callback_url,
+            "webhook_url": self.webhook_url,
             "name": self.name,
             "description": self.description,
             "metadata": self.metadata,
@@ -309,6 +320,9 @@ class Occurrence:
     replay_of: str | None = None
     #: Why it ended the way it did: attempts_exhausted, non_retryable_status, ttl_expired, ...
     outcome: str | None = None
+    #: How its result reached `callback_url` / `failure_callback_url`, by kind:
+    #: {"status": pending|retrying|delivered|failed, "attempts", "status_code", "error"}.
+    callbacks: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Optimistic-concurrency version, kept by the store (not part of the document).
     version: int = field(default=0, compare=False)
 
@@ -331,6 +345,7 @@ class Occurrence:
             "completed_at": _ts(self.completed_at),
             "replay_of": self.replay_of,
             "outcome": self.outcome,
+            "callbacks": self.callbacks,
         }
 
     @classmethod
@@ -349,6 +364,7 @@ class Occurrence:
             completed_at=_parse_ts(doc.get("completed_at")),
             replay_of=doc.get("replay_of"),
             outcome=doc.get("outcome"),
+            callbacks=doc.get("callbacks") or {},
         )
 
     def to_api(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 SUPPORTED_FIELDS = frozenset(
     {
         "endpoint", "endpoint_id", "method", "headers", "query", "body", "idempotency_key",
+        "webhook_url", "callback_url", "failure_callback_url",
         "delay", "fire_at", "local_fire_at", "timezone",
         "retry_policy", "timeout", "ttl",
         "name", "description", "metadata",
@@ -38,7 +39,6 @@ SUPPORTED_FIELDS = frozenset(
 NOT_YET_SUPPORTED = frozenset(
     {
         "cron", "every", "start_at", "end_at", "max_runs", "overlap",
-        "callback_url", "failure_callback_url", "webhook_url",
     }
 )  # fmt: skip
 
@@ -82,6 +82,9 @@ class ScheduleSpec:
     retry_policy: RetryPolicy | None
     timeout: timedelta | None
     ttl: timedelta | None
+    webhook_url: str | None
+    callback_url: str | None
+    failure_callback_url: str | None
     name: str | None
     description: str | None
     metadata: dict[str, Any]
@@ -108,6 +111,7 @@ def parse_create(
         retry_policy=_own(body, "retry_policy", RetryPolicy.parse, inherits),
         timeout=_own(body, "timeout", lambda value: parse_timeout(value, limits), inherits),
         ttl=_parse_ttl(body.get("ttl")),
+        **{key: _notification_url(body, key, allowed_destinations) for key in NOTIFICATION_URL_FIELDS},
         name=optional_text(body, "name", 200),
         description=optional_text(body, "description", 2000),
         metadata=_parse_metadata(body.get("metadata"), limits),
@@ -163,6 +167,15 @@ def _parse_destination_choice(body: Mapping[str, Any]) -> str | None:
         raise InvalidRequest("`endpoint` (a URL) or `endpoint_id` (an endpoint profile) is required",
                              param="endpoint", code="invalid_field")  # fmt: skip
     return parse_endpoint_id(body["endpoint_id"]) if has_profile else None
+
+
+NOTIFICATION_URL_FIELDS = ("webhook_url", "callback_url", "failure_callback_url")
+
+
+def _notification_url(body: Mapping[str, Any], key: str, allowed: Sequence[str]) -> str | None:
+    """Notifications go out like deliveries, so their URLs obey the same destination rules."""
+    value = body.get(key)
+    return None if value is None else validate_destination(value, allowed_prefixes=allowed, param=key)
 
 
 def parse_endpoint_id(value: Any) -> str:

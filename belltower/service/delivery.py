@@ -3,6 +3,10 @@
 Events (the Target.Input of Belltower's EventBridge schedules, or a direct async invoke):
   {"type": "fire", "project_id", "schedule_id", "scheduled_for"}   a schedule's fire time
   {"type": "attempt", "project_id", "schedule_id", "occurrence_id", "attempt"}   a retry
+  {"type": "notify", ...}   a webhook or callback attempt (belltower.service.notifications)
+
+Each saved transition is announced: an event in the project's feed (and to `webhook_url`), and
+for a finished occurrence its result to `callback_url` / `failure_callback_url`.
 
 EventBridge and Lambda may both deliver an event twice. The occurrence id is derived from
 (schedule, fire time), so the conditional create makes one fire time one occurrence; each attempt
@@ -29,7 +33,8 @@ from belltower.domain.outbound import build_request
 from belltower.domain.retry import Verdict, classify, next_delay, parse_retry_after
 from belltower.domain.schedule_request import DEFAULT_LIMITS
 from belltower.domain.timing import format_utc, parse_rfc3339
-from belltower.service import events
+from belltower.domain.notifications import WEBHOOK, Notification, callback, callbacks_due
+from belltower.service import events, notifications
 from belltower.service.keys import active_signing_secrets
 from belltower.service.schedules import arm
 from belltower.wiring import Container
@@ -56,6 +61,8 @@ def handle(c: Container, event: dict[str, Any]) -> str:
             return on_fire(c, project_id, schedule_id, parse_rfc3339(event["scheduled_for"], param="scheduled_for"))
         if kind == "attempt":
             return on_attempt(c, project_id, schedule_id, str(event["occurrence_id"]), int(event["attempt"]))
+        if kind == "notify":
+            return notifications.on_notify(c, event)
     except (KeyError, TypeError, ValueError, InvalidRequest) as exc:
         logger.error("malformed delivery event dropped", extra={"error": str(exc)})
         return "malformed"
@@ -189,18 +196,18 @@ def _attempt(c: Container, schedule: Schedule, target: DeliveryTarget | None, oc
     )  # fmt: skip
     verdict = Verdict.FAIL if resp.permanent else classify(resp.status_code)
     if verdict is Verdict.SUCCEEDED:
-        return _finish(c, schedule, occ, "succeeded", None)
+        return _finish(c, schedule, occ, "succeeded", None, resp.headers)
     if verdict is Verdict.FAIL:
         occ.outcome = "non_retryable_status" if resp.status_code else "forbidden_destination"
-        return _dead_letter(c, schedule, occ)
+        return _dead_letter(c, schedule, occ, resp.headers)
     if number >= target.retry_policy.max_attempts:
         occ.outcome = "attempts_exhausted"
-        return _dead_letter(c, schedule, occ)
+        return _dead_letter(c, schedule, occ, resp.headers)
     retry_after = parse_retry_after(resp.headers.get("retry-after"), now)
     next_at = c.clock.now() + next_delay(target.retry_policy, number, retry_after)
     if deadline and next_at > deadline:
         occ.outcome = "ttl_expired"
-        return _dead_letter(c, schedule, occ)
+        return _dead_letter(c, schedule, occ, resp.headers)
     if _current_state(c, schedule) == "cancelled":
         return _finish(c, schedule, occ, "cancelled", "schedule_cancelled")
     # Arm first: if that fails, the occurrence still shows this attempt claimed, and the Lambda
@@ -212,18 +219,28 @@ def _attempt(c: Container, schedule: Schedule, target: DeliveryTarget | None, oc
     return "retrying"
 
 
-def _finish(c: Container, schedule: Schedule, occ: Occurrence, state: str, outcome: str | None) -> str:
+def _finish(
+    c: Container, schedule: Schedule, occ: Occurrence, state: str, outcome: str | None,
+    response_headers: dict[str, str] | None = None,
+) -> str:  # fmt: skip
     now = c.clock.now()
     occ.state, occ.outcome, occ.completed_at = state, outcome, now
     occ.next_attempt_at = occ.claimed_at = None
+    due = callbacks_due(schedule, occ)
+    occ.callbacks = {kind: notifications.pending() for kind, _ in due}
     c.store.save_occurrence(occ, expires_at=c.retention_deadline(now))
     if state in FINISHED:
         _announce_occurrence(c, schedule, FINISHED[state], occ)
+    for kind, url in due:
+        result = callback(kind, url, occ, response_headers or {}, now)
+        notifications.dispatch(c, occ.project_id, schedule.id, result, occurrence_id=occ.id)
     _settle_schedule(c, schedule, occ)
     return state
 
 
-def _dead_letter(c: Container, schedule: Schedule, occ: Occurrence) -> str:
+def _dead_letter(
+    c: Container, schedule: Schedule, occ: Occurrence, response_headers: dict[str, str] | None = None
+) -> str:
     """`failed` first (so a crash is resumable), then the DLQ message, then the final state."""
     now = c.clock.now()
     if occ.state != "failed":
@@ -240,7 +257,7 @@ def _dead_letter(c: Container, schedule: Schedule, occ: Occurrence) -> str:
         }
     )
     final = "expired" if occ.outcome == "ttl_expired" else "dead_lettered"
-    return _finish(c, schedule, occ, final, occ.outcome)
+    return _finish(c, schedule, occ, final, occ.outcome, response_headers)
 
 
 def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> None:
@@ -267,8 +284,11 @@ def _announce_occurrence(c: Container, schedule: Schedule, event_type: str, occ:
 
 
 def _announce(c: Container, schedule: Schedule, event: Event) -> None:
-    """A transition was saved: add its event to the project's feed."""
+    """A transition was saved: add its event to the project's feed, and send it to `webhook_url`."""
     events.record(c, event)
+    if schedule.webhook_url:
+        notification = Notification(WEBHOOK, schedule.webhook_url, event.id, event.to_api())
+        notifications.dispatch(c, schedule.project_id, schedule.id, notification)
 
 
 def _current_state(c: Container, schedule: Schedule) -> str:

@@ -142,3 +142,46 @@ def test_a_consumer_tails_the_event_feed_as_deliveries_happen(dev_server, receiv
                                            "schedule.completed"]  # fmt: skip
     assert [e["id"] for e in events] == sorted(e["id"] for e in events)
     assert events[1]["data"]["status_code"] == 500 and events[2]["data"]["status_code"] == 200
+
+
+def test_webhooks_and_callbacks_reach_their_receivers_signed(dev_server, receiver):
+    from standardwebhooks.webhooks import Webhook
+
+    secret = dev_server.request("GET", "/v1/project").json()["signing_secrets"][0]["secret"]
+    urls = {"webhook_url": f"{receiver.url}/events", "callback_url": f"{receiver.url}/result",
+            "failure_callback_url": f"{receiver.url}/failed"}  # fmt: skip
+
+    # Given one schedule that succeeds and one that is refused (404) by its destination
+    receiver.program("/gone", [(404, {"X-Reason": "gone"}, "no such thing")])
+    ok = create(dev_server, endpoint=f"{receiver.url}/ok", delay="1s", **urls)
+    gone = create(dev_server, endpoint=f"{receiver.url}/gone", delay="1s", **urls)
+
+    # Then the webhook receives each lifecycle event of both, signed
+    hooks = receiver.wait_for(6, timeout=20, path="/events")
+    for request in hooks:
+        Webhook(secret).verify(request.body, request.headers)
+    by_schedule = {}
+    for request in hooks:
+        event = request.json()
+        assert request.header("webhook-id") == event["id"] and event["object"] == "event"
+        by_schedule.setdefault(event["data"]["schedule_id"], set()).add(event["type"])
+    assert by_schedule == {
+        ok["id"]: {"occurrence.started", "occurrence.succeeded", "schedule.completed"},
+        gone["id"]: {"occurrence.started", "occurrence.dead_lettered", "schedule.completed"},
+    }
+
+    # And each result reaches callback_url; only the failure reaches failure_callback_url
+    results = {r.json()["data"]["schedule_id"]: r for r in receiver.wait_for(2, timeout=20, path="/result")}
+    [failure] = receiver.wait_for(1, timeout=20, path="/failed")
+    for request in (*results.values(), failure):
+        Webhook(secret).verify(request.body, request.headers)
+    assert results[ok["id"]].json()["type"] == "occurrence.succeeded"
+    refused = results[gone["id"]].json()["data"]
+    assert (refused["state"], refused["status_code"], refused["body_excerpt"]) == ("dead_lettered", 404, "no such thing")
+    assert refused["response_headers"]["x-reason"] == "gone"
+    assert failure.json()["data"]["schedule_id"] == gone["id"]
+
+    # And the occurrence records that its callbacks were delivered
+    occ = wait_until(lambda: dev_server.request("GET", f"/v1/schedules/{gone['id']}/occurrences").json()["data"][0],
+                     lambda o: {v["status"] for v in o["callbacks"].values()} == {"delivered"})  # fmt: skip
+    assert set(occ["callbacks"]) == {"callback", "failure_callback"}
