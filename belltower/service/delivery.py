@@ -29,11 +29,11 @@ from belltower.domain.events import (
 )  # fmt: skip
 from belltower.domain.ids import derived_id
 from belltower.domain.models import Attempt, Occurrence, Schedule
+from belltower.domain.notifications import WEBHOOK, Notification, callback, callbacks_due
 from belltower.domain.outbound import build_request
 from belltower.domain.retry import Verdict, classify, next_delay, parse_retry_after
 from belltower.domain.schedule_request import DEFAULT_LIMITS
 from belltower.domain.timing import format_utc, parse_rfc3339
-from belltower.domain.notifications import WEBHOOK, Notification, callback, callbacks_due
 from belltower.service import events, notifications
 from belltower.service.keys import active_signing_secrets
 from belltower.service.schedules import arm
