@@ -196,7 +196,7 @@ def get_schedule(c: Container, project: dict[str, Any], schedule_id: str) -> Sch
 def parse_limit(raw: str | None, *, default: int = 20, maximum: int = MAX_PAGE) -> int:
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:  # "²".isdigit() is True
         raise InvalidRequest(f"`limit` must be an integer from 1 to {maximum}", param="limit",
                              code="invalid_field")  # fmt: skip
     return int(raw)

@@ -130,7 +130,7 @@ def test_a_consumer_tails_the_feed_with_after(app):
 @pytest.mark.parametrize(
     "query, param",
     [({"after": "sch_01KAQZ4T5V0000000000000000"}, "after"), ({"after": "x"}, "after"),
-     ({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"),
+     ({"limit": "0"}, "limit"), ({"limit": "101"}, "limit"), ({"limit": "²"}, "limit"),
      ({"after": "evt_01KAQZ4T5V0000000000000000", "cursor": "evt_01KAQZ4T5V0000000000000001"}, "cursor")],
 )  # fmt: skip
 def test_bad_feed_parameters_are_400(app, query, param):
