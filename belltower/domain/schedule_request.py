@@ -23,6 +23,7 @@ from belltower.domain.retry import RetryPolicy
 from belltower.domain.timing import resolve_one_shot
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+MAX_BATCH = 100
 
 #: Fields of PRODUCT.md §2 that this build accepts on create (`idempotency_key` is the
 #: service's: see `belltower.domain.idempotency`).
@@ -111,7 +112,9 @@ def parse_create(
         retry_policy=_own(body, "retry_policy", RetryPolicy.parse, inherits),
         timeout=_own(body, "timeout", lambda value: parse_timeout(value, limits), inherits),
         ttl=_parse_ttl(body.get("ttl")),
-        **{key: _notification_url(body, key, allowed_destinations) for key in NOTIFICATION_URL_FIELDS},
+        webhook_url=_notification_url(body, "webhook_url", allowed_destinations),
+        callback_url=_notification_url(body, "callback_url", allowed_destinations),
+        failure_callback_url=_notification_url(body, "failure_callback_url", allowed_destinations),
         name=optional_text(body, "name", 200),
         description=optional_text(body, "description", 2000),
         metadata=_parse_metadata(body.get("metadata"), limits),
@@ -123,9 +126,6 @@ def _own(body: Mapping[str, Any], key: str, parse: Callable[[Any], Any], inherit
     if inherits and body.get(key) is None:
         return None
     return parse(body.get(key))
-
-
-MAX_BATCH = 100
 
 
 def parse_batch(body: Any, max_items: int = MAX_BATCH) -> list[Any]:
@@ -167,9 +167,6 @@ def _parse_destination_choice(body: Mapping[str, Any]) -> str | None:
         raise InvalidRequest("`endpoint` (a URL) or `endpoint_id` (an endpoint profile) is required",
                              param="endpoint", code="invalid_field")  # fmt: skip
     return parse_endpoint_id(body["endpoint_id"]) if has_profile else None
-
-
-NOTIFICATION_URL_FIELDS = ("webhook_url", "callback_url", "failure_callback_url")
 
 
 def _notification_url(body: Mapping[str, Any], key: str, allowed: Sequence[str]) -> str | None:

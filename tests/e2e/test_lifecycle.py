@@ -6,9 +6,12 @@ and callbacks.
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from tests.e2e.test_one_shot import create, wait_until
 
@@ -52,9 +55,6 @@ def test_an_endpoint_profile_is_applied_at_delivery_and_its_edits_reach_later_de
 
 
 def test_an_idempotency_key_makes_retried_and_concurrent_requests_create_one_schedule(dev_server, receiver):
-    import threading
-    import uuid
-
     key = f"order-{uuid.uuid4()}"
     body = {"endpoint": f"{receiver.url}/once", "delay": "2s", "body": {"order": key}}
     answers = []
@@ -97,8 +97,6 @@ def test_a_batch_creates_each_good_schedule_and_reports_each_bad_one(dev_server,
 
 
 def test_after_a_rotation_deliveries_verify_with_the_new_and_the_old_secret(dev_server, receiver):
-    from standardwebhooks.webhooks import Webhook
-
     old = dev_server.request("GET", "/v1/project").json()["signing_secrets"][0]["secret"]
     resp = dev_server.request("POST", "/v1/project/signing-secret/rotate")
     assert resp.status == 200, resp.text
@@ -145,8 +143,6 @@ def test_a_consumer_tails_the_event_feed_as_deliveries_happen(dev_server, receiv
 
 
 def test_webhooks_and_callbacks_reach_their_receivers_signed(dev_server, receiver):
-    from standardwebhooks.webhooks import Webhook
-
     secret = dev_server.request("GET", "/v1/project").json()["signing_secrets"][0]["secret"]
     urls = {"webhook_url": f"{receiver.url}/events", "callback_url": f"{receiver.url}/result",
             "failure_callback_url": f"{receiver.url}/failed"}  # fmt: skip
