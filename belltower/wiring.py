@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any
 
+from belltower.domain.ids import MonotonicIds
 from belltower.ports import Clock, DeadLetters, HttpSender, Invoker, Timers
 from belltower.settings import Settings
 
@@ -34,9 +35,15 @@ class Container:
     clock: Clock = field(default_factory=SystemClock)
 
     _projects: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict, repr=False)
+    #: Event ids of this process, strictly increasing (several events may share a millisecond).
+    event_ids: MonotonicIds = field(default_factory=lambda: MonotonicIds("evt"), repr=False)
 
     def project(self, project_id: str) -> dict[str, Any]:
-        """A project document, cached for a minute (signing secrets change rarely)."""
+        """A project document, cached for a minute (signing secrets change rarely).
+
+        Delivery signs with it: a secret rotated through another container's API is used here
+        within PROJECT_CACHE_SECONDS; the rotated-out secret keeps signing for 24 h meanwhile.
+        """
         cached = self._projects.get(project_id)
         if cached is None or time.monotonic() - cached[0] > PROJECT_CACHE_SECONDS:
             doc = self.store.get_project(project_id)
@@ -44,6 +51,10 @@ class Container:
                 raise LookupError(project_id)
             cached = self._projects[project_id] = (time.monotonic(), doc)
         return cached[1]
+
+    def forget_project(self, project_id: str) -> None:
+        """Drop the cached copy (after this container changed the project)."""
+        self._projects.pop(project_id, None)
 
     def retention_deadline(self, now: datetime) -> int:
         """The DynamoDB TTL (epoch seconds) of a record that finished at `now`."""

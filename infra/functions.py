@@ -162,4 +162,9 @@ class Functions(Construct):
                 actions=["lambda:InvokeFunction"], resources=[self.delivery.function_arn]
             )
         )
+        # Delivery hands itself work that is due now too: retries due within seconds, and the
+        # first attempt of each webhook / callback. Its own ARN from the fixed name: no cycle.
+        self.delivery.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[delivery_arn])
+        )
         scheduling.allow_target(self.delivery)

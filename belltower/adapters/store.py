@@ -16,13 +16,18 @@ from typing import Any
 
 from belltower import resources as r
 from belltower.domain.errors import InvalidRequest
-from belltower.domain.models import Occurrence, Schedule
+from belltower.domain.events import Event
+from belltower.domain.models import FINAL_SCHEDULE_STATES, Endpoint, Occurrence, Schedule
 
 PK, SK = r.TABLE_PARTITION_KEY, r.TABLE_SORT_KEY
 
 
 class StaleWrite(Exception):
     """The item changed since it was read (or already exists): re-read and decide again."""
+
+
+class MissingReference(Exception):
+    """A write named an item that does not exist (a schedule's endpoint profile)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,18 @@ def _schedule_pk(project_id: str, schedule_id: str) -> str:
     return f"{project_id}#{schedule_id}"
 
 
+def _events_pk(project_id: str) -> str:
+    return f"{project_id}#events"
+
+
+def _idempotency_pk(project_id: str, key_digest: str) -> str:
+    return f"{project_id}#idempotency#{key_digest}"
+
+
+def _endpoint_key(project_id: str, endpoint_id: str) -> dict[str, str]:
+    return {PK: f"{project_id}#{endpoint_id}", SK: "endpoint"}
+
+
 class Store:
     def __init__(self, table: Any):
         self._table = table
@@ -88,6 +105,14 @@ class Store:
             )
         except self._client.exceptions.ConditionalCheckFailedException as exc:
             raise StaleWrite(item[PK]) from exc
+
+    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
+        """One TransactWriteItems; None when it committed, else each item's cancellation code."""
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except self._client.exceptions.TransactionCanceledException as exc:
+            return [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+        return None
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         return self._table.get_item(Key={PK: pk, SK: sk}, ConsistentRead=True).get("Item")
@@ -140,10 +165,15 @@ class Store:
         except self._client.exceptions.TransactionCanceledException as exc:
             raise StaleWrite(project["name"]) from exc
 
-    def save_project(self, project: dict[str, Any]) -> None:
-        self._table.put_item(
-            Item={PK: f"project#{project['id']}", SK: "project", "doc": json.dumps(project)}
-        )
+    def get_project_versioned(self, project_id: str) -> tuple[dict[str, Any], int] | None:
+        """The project document and its version, for a read-modify-write (`save_project`)."""
+        item = self._get(f"project#{project_id}", "project")
+        return None if item is None else (json.loads(item["doc"]), int(item["version"]))
+
+    def save_project(self, project: dict[str, Any], expected_version: int) -> None:
+        """Write back a project read with `get_project_versioned`; StaleWrite if it changed."""
+        self._put_versioned({PK: f"project#{project['id']}", SK: "project", "version": expected_version + 1,
+                             "doc": json.dumps(project)}, expected_version)  # fmt: skip
 
     def put_api_key(self, key_hash: str, meta: dict[str, Any]) -> None:
         """The lookup item (by hash, for authentication) and the listing item, together."""
@@ -187,8 +217,12 @@ class Store:
         return meta
 
     # --- schedules -------------------------------------------------------------------------------
-    def _schedule_item(self, schedule: Schedule, version: int) -> dict[str, Any]:
-        return {
+    # A schedule that uses an endpoint profile is counted in the profile's `in_use` from its
+    # creation until it is completed or cancelled (item attribute `endpoint_ref` while counted),
+    # each change in the same transaction as the schedule write, so a profile in use cannot be
+    # deleted (`delete_endpoint`) and the count never drifts.
+    def _schedule_item(self, schedule: Schedule, version: int, counted: str | None) -> dict[str, Any]:
+        item = {
             PK: _schedule_pk(schedule.project_id, schedule.id),
             SK: "schedule",
             r.GSI_LIST_PARTITION_KEY: f"{schedule.project_id}#schedules",
@@ -198,18 +232,59 @@ class Store:
             "version": version,
             "doc": json.dumps(schedule.to_doc()),
         }
+        if counted is not None:
+            item["endpoint_ref"] = counted
+        return item
+
+    def _count_use(self, project_id: str, endpoint_id: str, delta: int) -> dict[str, Any]:
+        return {"Update": {"TableName": self._table.name, "Key": _endpoint_key(project_id, endpoint_id),
+                           "UpdateExpression": "ADD in_use :d", "ConditionExpression": "attribute_exists(pk)",
+                           "ExpressionAttributeValues": {":d": delta}}}  # fmt: skip
+
+    @staticmethod
+    def _should_count(schedule: Schedule) -> str | None:
+        return None if schedule.state in FINAL_SCHEDULE_STATES else schedule.endpoint_id
 
     def create_schedule(self, schedule: Schedule) -> None:
-        self._put_new(self._schedule_item(schedule, 1))
-        schedule.version = 1
+        """StaleWrite if the id exists; MissingReference if its endpoint profile does not."""
+        self._write_schedule(schedule, {"ConditionExpression": "attribute_not_exists(pk)"}, version=1)
 
     def save_schedule(self, schedule: Schedule) -> None:
-        """Write back a schedule read earlier; StaleWrite if someone else wrote it meanwhile."""
-        self._put_versioned(self._schedule_item(schedule, schedule.version + 1), schedule.version)
-        schedule.version += 1
+        """Write back a schedule read earlier; StaleWrite if someone else wrote it meanwhile;
+        MissingReference if it now names an endpoint profile that does not exist."""
+        self._write_schedule(schedule, {"ConditionExpression": "attribute_exists(pk) AND version = :v",
+                                        "ExpressionAttributeValues": {":v": schedule.version}},
+                             version=schedule.version + 1)  # fmt: skip
 
-    def delete_schedule(self, project_id: str, schedule_id: str) -> None:
-        self._table.delete_item(Key={PK: _schedule_pk(project_id, schedule_id), SK: "schedule"})
+    def _write_schedule(self, schedule: Schedule, condition: dict[str, Any], *, version: int) -> None:
+        """One write, plus the `in_use` moves of its endpoint profiles in the same transaction."""
+        counted, wanted = schedule.counted_endpoint, self._should_count(schedule)
+        item = self._schedule_item(schedule, version, wanted)
+        if counted == wanted:
+            try:
+                self._table.put_item(Item=item, **condition)
+            except self._client.exceptions.ConditionalCheckFailedException as exc:
+                raise StaleWrite(schedule.id) from exc
+        else:
+            moves = ([self._count_use(schedule.project_id, counted, -1)] if counted else []) + (
+                [self._count_use(schedule.project_id, wanted, 1)] if wanted else [])  # fmt: skip
+            codes = self._transact([{"Put": {"TableName": self._table.name, "Item": item, **condition}}, *moves])
+            if codes is not None:
+                if wanted and codes[-1] == "ConditionalCheckFailed" and codes[0] != "ConditionalCheckFailed":
+                    raise MissingReference(wanted)
+                raise StaleWrite(schedule.id)
+        schedule.counted_endpoint, schedule.version = wanted, version
+
+    def delete_schedule(self, project_id: str, schedule_id: str, *, endpoint_id: str | None = None) -> None:
+        """Remove a schedule that never took effect; `endpoint_id` if it was counted in that profile."""
+        key = {PK: _schedule_pk(project_id, schedule_id), SK: "schedule"}
+        if endpoint_id is None:
+            self._table.delete_item(Key=key)
+            return
+        self._transact([
+            {"Delete": {"TableName": self._table.name, "Key": key, "ConditionExpression": "attribute_exists(pk)"}},
+            self._count_use(project_id, endpoint_id, -1),
+        ])  # fmt: skip
 
     def get_schedule(self, project_id: str, schedule_id: str) -> Schedule | None:
         item = self._get(_schedule_pk(project_id, schedule_id), "schedule")
@@ -217,6 +292,7 @@ class Store:
             return None
         schedule = Schedule.from_doc(json.loads(item["doc"]))
         schedule.version = int(item["version"])
+        schedule.counted_endpoint = item.get("endpoint_ref")
         return schedule
 
     def list_schedules(
@@ -243,6 +319,146 @@ class Store:
         partition = (r.GSI_LIST_PARTITION_KEY, values[":p"])
         page = self._query_pages(limit, keys, partition, cursor, **query)
         return Page([Schedule.from_doc(json.loads(i["doc"])) for i in page.items], page.next_cursor)
+
+    # --- idempotency records ----------------------------------------------------------------------
+    # Item: pk=<project>#idempotency#<sha256 of the key>, sk=idempotency; `fingerprint` (of the
+    # body), `schedule_id`, `state` (pending|done), `claimed_at` and `expires_at` (DynamoDB TTL,
+    # which deletes late: readers also compare it with the time).
+    def get_idempotency(self, project_id: str, key_digest: str) -> dict[str, Any] | None:
+        item = self._get(_idempotency_pk(project_id, key_digest), "idempotency")
+        if item is None:
+            return None
+        return {"fingerprint": item["fingerprint"], "schedule_id": item["schedule_id"], "state": item["state"],
+                "claimed_at": int(item["claimed_at"]), r.TABLE_TTL_ATTRIBUTE: int(item[r.TABLE_TTL_ATTRIBUTE])}  # fmt: skip
+
+    def claim_idempotency(
+        self, project_id: str, key_digest: str, *, fingerprint: str, schedule_id: str, now: int,
+        expires_at: int, abandoned_before: int,
+    ) -> bool:  # fmt: skip
+        """Write a pending record unless a live one exists; a pending one claimed before
+        `abandoned_before` (its request died) may be taken over. False: another request holds it."""
+        try:
+            self._table.put_item(
+                Item={PK: _idempotency_pk(project_id, key_digest), SK: "idempotency", "fingerprint": fingerprint,
+                      "schedule_id": schedule_id, "state": "pending", "claimed_at": now,
+                      r.TABLE_TTL_ATTRIBUTE: expires_at},
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR #ttl < :now OR (#state = :pending AND claimed_at < :abandoned)"
+                ),
+                ExpressionAttributeNames={"#ttl": r.TABLE_TTL_ATTRIBUTE, "#state": "state"},
+                ExpressionAttributeValues={":now": now, ":pending": "pending", ":abandoned": abandoned_before},
+            )  # fmt: skip
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def finish_idempotency(self, project_id: str, key_digest: str, schedule_id: str) -> None:
+        self._table.update_item(
+            Key={PK: _idempotency_pk(project_id, key_digest), SK: "idempotency"},
+            UpdateExpression="SET #state = :done",
+            ConditionExpression="schedule_id = :id",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":done": "done", ":id": schedule_id},
+        )
+
+    def release_idempotency(self, project_id: str, key_digest: str, schedule_id: str) -> None:
+        """Forget a pending claim whose schedule was not created (so the key can be used again)."""
+        try:
+            self._table.delete_item(
+                Key={PK: _idempotency_pk(project_id, key_digest), SK: "idempotency"},
+                ConditionExpression="schedule_id = :id AND #state = :pending",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":id": schedule_id, ":pending": "pending"},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return
+
+    # --- lifecycle events ------------------------------------------------------------------------
+    # Item: pk=<project>#events, sk=<event id> (ids sort by creation), `doc`, `expires_at` (TTL).
+    # One plain PutItem per event; the feed is one Query of the project's partition.
+    def put_event(self, event: Event, expires_at: int) -> None:
+        self._table.put_item(Item={PK: _events_pk(event.project_id), SK: event.id, "doc": json.dumps(event.to_doc()),
+                                   r.TABLE_TTL_ATTRIBUTE: expires_at})  # fmt: skip
+
+    def list_events(self, project_id: str, *, after: str | None, until: str, limit: int) -> Page:
+        """Oldest first: events with `after` < id <= `until`; `next_cursor` is the last id when more follow."""
+        values = {":p": _events_pk(project_id), ":lo": after or "evt_", ":hi": until}
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while len(items) <= limit:
+            query: dict[str, Any] = {
+                "KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
+                "ExpressionAttributeValues": values, "ConsistentRead": True, "Limit": limit + 2,
+            }  # fmt: skip
+            if start:
+                query["ExclusiveStartKey"] = start
+            resp = self._table.query(**query)
+            items += [item for item in resp.get("Items", []) if item[SK] != after]
+            start = resp.get("LastEvaluatedKey")
+            if not start:
+                break
+        events = [Event.from_doc(json.loads(item["doc"])) for item in items[:limit]]
+        return Page(events, events[-1].id if len(items) > limit else None)
+
+    # --- endpoint profiles -----------------------------------------------------------------------
+    # Item: pk=<project>#<endpoint id>, sk=endpoint; GSI1 <project>#endpoints lists them newest
+    # first; `in_use` counts the schedules that reference it (see the schedules section).
+    def _endpoint_from(self, item: dict[str, Any]) -> Endpoint:
+        endpoint = Endpoint.from_doc(json.loads(item["doc"]))
+        endpoint.version = int(item["version"])
+        endpoint.in_use = int(item.get("in_use", 0))
+        return endpoint
+
+    def create_endpoint(self, endpoint: Endpoint) -> None:
+        self._put_new({
+            **_endpoint_key(endpoint.project_id, endpoint.id),
+            r.GSI_LIST_PARTITION_KEY: f"{endpoint.project_id}#endpoints",
+            r.GSI_LIST_SORT_KEY: endpoint.id,
+            "version": 1,
+            "in_use": 0,
+            "doc": json.dumps(endpoint.to_doc()),
+        })  # fmt: skip
+        endpoint.version = 1
+
+    def save_endpoint(self, endpoint: Endpoint) -> None:
+        """Write back an edited profile (its `in_use` count untouched); StaleWrite if it changed."""
+        try:
+            self._table.update_item(
+                Key=_endpoint_key(endpoint.project_id, endpoint.id),
+                UpdateExpression="SET doc = :doc, version = :next",
+                ConditionExpression="attribute_exists(pk) AND version = :v",
+                ExpressionAttributeValues={":doc": json.dumps(endpoint.to_doc()), ":next": endpoint.version + 1,
+                                           ":v": endpoint.version},
+            )  # fmt: skip
+        except self._client.exceptions.ConditionalCheckFailedException as exc:
+            raise StaleWrite(endpoint.id) from exc
+        endpoint.version += 1
+
+    def get_endpoint(self, project_id: str, endpoint_id: str) -> Endpoint | None:
+        key = _endpoint_key(project_id, endpoint_id)
+        item = self._get(key[PK], key[SK])
+        return None if item is None else self._endpoint_from(item)
+
+    def delete_endpoint(self, project_id: str, endpoint_id: str) -> None:
+        """Delete a profile no schedule uses; StaleWrite if it is missing or in use (re-read to tell)."""
+        try:
+            self._table.delete_item(
+                Key=_endpoint_key(project_id, endpoint_id),
+                ConditionExpression="attribute_exists(pk) AND in_use = :zero",
+                ExpressionAttributeValues={":zero": 0},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as exc:
+            raise StaleWrite(endpoint_id) from exc
+
+    def list_endpoints(self, project_id: str, *, limit: int, cursor: str | None = None) -> Page:
+        """Newest first (ids sort by creation)."""
+        partition = (r.GSI_LIST_PARTITION_KEY, f"{project_id}#endpoints")
+        page = self._query_pages(
+            limit, {PK, SK, r.GSI_LIST_PARTITION_KEY, r.GSI_LIST_SORT_KEY}, partition, cursor,
+            IndexName=r.GSI_LIST, KeyConditionExpression=f"{r.GSI_LIST_PARTITION_KEY} = :p",
+            ExpressionAttributeValues={":p": partition[1]}, ScanIndexForward=False,
+        )  # fmt: skip
+        return Page([self._endpoint_from(item) for item in page.items], page.next_cursor)
 
     # --- occurrences -----------------------------------------------------------------------------
     def _occurrence_item(self, occ: Occurrence, version: int, expires_at: int | None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Schedules, occurrences and attempts: plain data plus the pure state transitions.
+"""Schedules, occurrences, attempts and endpoint profiles: plain data plus the pure transitions.
 
 Documents are stored as JSON (`to_doc` / `from_doc`); what the API shows is `to_api`.
 Header values are secrets: they live in the document (delivery needs them) and never leave it.
@@ -18,6 +18,8 @@ from belltower.domain.retry import RetryPolicy
 from belltower.domain.timing import format_utc
 
 SCHEDULE_STATES = ("active", "paused", "completed", "cancelled")
+#: A schedule in one of these states never fires again.
+FINAL_SCHEDULE_STATES = frozenset({"completed", "cancelled"})
 SCHEDULE_KINDS = ("one_shot", "recurring")
 OCCURRENCE_STATES = (
     "scheduled",
@@ -45,10 +47,14 @@ def _parse_ts(value: str | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class DeliveryRequest:
-    """What is sent to the destination (before Belltower's own headers are added)."""
+    """What is sent to the destination (before Belltower's own headers are added).
 
-    url: str
-    method: str = "POST"
+    On a schedule that uses an endpoint profile, `url` is None and `method` is None unless the
+    schedule overrides it: both come from the profile at delivery time (`endpoints.resolve_target`).
+    """
+
+    url: str | None
+    method: str | None = "POST"
     headers: dict[str, str] = field(default_factory=dict)
     query: dict[str, Any] = field(default_factory=dict)
     body: str | None = None
@@ -69,13 +75,21 @@ class Schedule:
     kind: str
     state: str
     request: DeliveryRequest
-    retry_policy: RetryPolicy
-    timeout: timedelta
+    #: None only with `endpoint_id`: the profile's policy / timeout apply (resolved at delivery).
+    retry_policy: RetryPolicy | None
+    timeout: timedelta | None
     created_at: datetime
     updated_at: datetime
+    #: The endpoint profile this schedule delivers to (then `request.url` is None).
+    endpoint_id: str | None = None
     fire_at: datetime | None = None
     timezone: str = "UTC"
     ttl: timedelta | None = None
+    #: Receives each lifecycle event of this schedule (belltower.domain.events), signed.
+    webhook_url: str | None = None
+    #: Receives the result of each finished occurrence; `failure_callback_url` only failures.
+    callback_url: str | None = None
+    failure_callback_url: str | None = None
     name: str | None = None
     description: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -99,6 +113,9 @@ class Schedule:
     generation: int = 0
     #: Optimistic-concurrency version, kept by the store (not part of the document).
     version: int = field(default=0, compare=False)
+    #: Kept by the store: the endpoint profile whose `in_use` counts this schedule (its
+    #: `endpoint_id` from creation until it is completed or cancelled).
+    counted_endpoint: str | None = field(default=None, compare=False)
 
     @property
     def timer_prefix(self) -> str:
@@ -107,9 +124,12 @@ class Schedule:
 
     def apply_fields(self, fields: Any, now: datetime) -> None:
         """Take everything but the timing from a validated create/PATCH body."""
-        self.request, self.retry_policy, self.timeout = fields.request, fields.retry_policy, fields.timeout
-        self.ttl, self.name, self.description = fields.ttl, fields.name, fields.description
-        self.metadata, self.max_runs, self.overlap = fields.metadata, fields.max_runs, fields.overlap
+        self.request, self.endpoint_id = fields.request, fields.endpoint_id
+        self.retry_policy, self.timeout, self.ttl = fields.retry_policy, fields.timeout, fields.ttl
+        self.webhook_url, self.callback_url = fields.webhook_url, fields.callback_url
+        self.failure_callback_url = fields.failure_callback_url
+        self.name, self.description, self.metadata = fields.name, fields.description, fields.metadata
+        self.max_runs, self.overlap = fields.max_runs, fields.overlap
         self.updated_at = now
 
     def apply_timing(self, timing: Any) -> None:
@@ -179,13 +199,17 @@ class Schedule:
             "kind": self.kind,
             "state": self.state,
             "request": self.request.to_doc(),
-            "retry_policy": self.retry_policy.to_dict(),
-            "timeout": self.timeout.total_seconds(),
+            "endpoint_id": self.endpoint_id,
+            "retry_policy": None if self.retry_policy is None else self.retry_policy.to_dict(),
+            "timeout": None if self.timeout is None else self.timeout.total_seconds(),
             "ttl": None if self.ttl is None else self.ttl.total_seconds(),
             "created_at": _ts(self.created_at),
             "updated_at": _ts(self.updated_at),
             "fire_at": _ts(self.fire_at),
             "timezone": self.timezone,
+            "webhook_url": self.webhook_url,
+            "callback_url": self.callback_url,
+            "failure_callback_url": self.failure_callback_url,
             "name": self.name,
             "description": self.description,
             "metadata": self.metadata,
@@ -212,13 +236,17 @@ class Schedule:
             kind=doc["kind"],
             state=doc["state"],
             request=DeliveryRequest.from_doc(doc["request"]),
-            retry_policy=RetryPolicy.from_dict(doc["retry_policy"]),
-            timeout=timedelta(seconds=doc["timeout"]),
+            endpoint_id=doc.get("endpoint_id"),
+            retry_policy=None if doc.get("retry_policy") is None else RetryPolicy.from_dict(doc["retry_policy"]),
+            timeout=None if doc.get("timeout") is None else timedelta(seconds=doc["timeout"]),
             ttl=None if doc.get("ttl") is None else timedelta(seconds=doc["ttl"]),
             created_at=_parse_ts(doc["created_at"]),
             updated_at=_parse_ts(doc["updated_at"]),
             fire_at=_parse_ts(doc.get("fire_at")),
             timezone=doc.get("timezone", "UTC"),
+            webhook_url=doc.get("webhook_url"),
+            callback_url=doc.get("callback_url"),
+            failure_callback_url=doc.get("failure_callback_url"),
             name=doc.get("name"),
             description=doc.get("description"),
             metadata=doc.get("metadata") or {},
@@ -247,6 +275,7 @@ class Schedule:
             "kind": self.kind,
             "state": self.state,
             "endpoint": req.url,
+            "endpoint_id": self.endpoint_id,
             "method": req.method,
             "header_keys": sorted(req.headers),
             "query": req.query,
@@ -262,16 +291,78 @@ class Schedule:
             "next_runs": [_ts(at) for at in upcoming],
             "run_count": self.run_count,
             "last_fire_at": _ts(self.last_fire_at),
-            "retry_policy": self.retry_policy.to_dict(),
-            "timeout": format_duration(self.timeout),
+            "retry_policy": None if self.retry_policy is None else self.retry_policy.to_dict(),
+            "timeout": None if self.timeout is None else format_duration(self.timeout),
             "ttl": None if self.ttl is None else format_duration(self.ttl),
             "overlap": self.overlap,
-            "callback_url": None,
-            "failure_callback_url": None,
-            "webhook_url": None,
+            "callback_url": self.callback_url,
+            "failure_callback_url": self.failure_callback_url,
+            "webhook_url": self.webhook_url,
             "name": self.name,
             "description": self.description,
             "metadata": self.metadata,
+            "created_at": _ts(self.created_at),
+            "updated_at": _ts(self.updated_at),
+        }
+
+
+@dataclass
+class Endpoint:
+    id: str
+    project_id: str
+    name: str
+    url: str
+    method: str
+    headers: dict[str, str]
+    retry_policy: RetryPolicy
+    timeout: timedelta
+    created_at: datetime
+    updated_at: datetime
+    #: Optimistic-concurrency version, kept by the store (not part of the document).
+    version: int = field(default=0, compare=False)
+    #: Kept by the store: how many active or paused schedules reference this profile.
+    in_use: int = field(default=0, compare=False)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "project_id": self.project_id,
+            "name": self.name,
+            "url": self.url,
+            "method": self.method,
+            "headers": self.headers,
+            "retry_policy": self.retry_policy.to_dict(),
+            "timeout": self.timeout.total_seconds(),
+            "created_at": _ts(self.created_at),
+            "updated_at": _ts(self.updated_at),
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Endpoint:
+        return cls(
+            id=doc["id"],
+            project_id=doc["project_id"],
+            name=doc["name"],
+            url=doc["url"],
+            method=doc["method"],
+            headers=dict(doc["headers"]),
+            retry_policy=RetryPolicy.from_dict(doc["retry_policy"]),
+            timeout=timedelta(seconds=doc["timeout"]),
+            created_at=_parse_ts(doc["created_at"]),
+            updated_at=_parse_ts(doc["updated_at"]),
+        )
+
+    def to_api(self) -> dict[str, Any]:
+        """Header values are secrets: only their names are shown."""
+        return {
+            "id": self.id,
+            "object": "endpoint",
+            "name": self.name,
+            "url": self.url,
+            "method": self.method,
+            "header_keys": sorted(self.headers),
+            "retry_policy": self.retry_policy.to_dict(),
+            "timeout": format_duration(self.timeout),
             "created_at": _ts(self.created_at),
             "updated_at": _ts(self.updated_at),
         }
@@ -323,6 +414,9 @@ class Occurrence:
     origin: str = "schedule"
     #: The newest replay of this (finished) occurrence.
     replayed_by: str | None = None
+    #: How its result reached `callback_url` / `failure_callback_url`, by kind:
+    #: {"status": pending|retrying|delivered|failed, "attempts", "status_code", "error"}.
+    callbacks: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Optimistic-concurrency version, kept by the store (not part of the document).
     version: int = field(default=0, compare=False)
 
@@ -351,6 +445,7 @@ class Occurrence:
             "outcome": self.outcome,
             "origin": self.origin,
             "replayed_by": self.replayed_by,
+            "callbacks": self.callbacks,
         }
 
     @classmethod
@@ -371,6 +466,7 @@ class Occurrence:
             outcome=doc.get("outcome"),
             origin=doc.get("origin", "schedule"),
             replayed_by=doc.get("replayed_by"),
+            callbacks=doc.get("callbacks") or {},
         )
 
     def to_api(self) -> dict[str, Any]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from belltower import __version__
 from belltower.domain.destinations import merge_query
@@ -50,3 +52,28 @@ def build_request(
     # The webhook id is the occurrence id: the same on every attempt, as Standard Webhooks asks.
     headers.update(signature_headers(signing_secrets, occurrence_id, int(now.timestamp()), body or b""))
     return OutboundRequest(request.method, merge_query(request.url, request.query), headers, body)
+
+
+def build_notification(
+    *,
+    kind: str,
+    url: str,
+    message_id: str,
+    payload: dict[str, Any],
+    schedule_id: str,
+    attempt: int,
+    now: datetime,
+    signing_secrets: Sequence[str],
+) -> OutboundRequest:
+    """A webhook or callback POST: the JSON payload, signed like a delivery (`webhook-id` is the
+    message id, the same on every attempt)."""
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Belltower-Notification": kind,
+        "Belltower-Schedule-Id": schedule_id,
+        "Belltower-Attempt": str(attempt),
+        **signature_headers(signing_secrets, message_id, int(now.timestamp()), body),
+    }
+    return OutboundRequest("POST", url, headers, body)

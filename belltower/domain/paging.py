@@ -13,7 +13,7 @@ def parse_limit(value: Any, *, default: int, maximum: int = MAX_LIMIT) -> int:
     """`limit` from a query string (digits) or a JSON body (an integer)."""
     if value is None:
         return default
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():  # "²".isdigit() is True
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
         raise InvalidRequest(f"`limit` must be an integer from 1 to {maximum}", param="limit",

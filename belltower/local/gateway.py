@@ -3,6 +3,10 @@
 Like API Gateway: request bodies over 10 MB are refused with 413, a crashing handler (or a
 malformed result) answers 500 `{"message": "Internal Server Error"}`, a result without
 `statusCode` is sent as a JSON 200, and a base64 response body is decoded.
+
+Like one Lambda execution environment, the handler serves one request at a time: the HTTP server
+accepts connections on threads, but the handler keeps per-request state in module globals
+(Powertools' `BaseRouter.current_event` is a class attribute), which concurrent calls would share.
 """
 
 from __future__ import annotations
@@ -272,6 +276,7 @@ class LocalGateway:
         self._server = _Server((host, port), _RequestHandler)
         self._server.gateway = self
         self._thread: threading.Thread | None = None
+        self._one_at_a_time = threading.Lock()
 
     @property
     def netloc(self) -> str:
@@ -291,7 +296,9 @@ class LocalGateway:
             timeout_seconds=self.timeout_seconds,
         )
         try:
-            return to_http_response(self.handler(event, context))
+            with self._one_at_a_time:
+                result = self.handler(event, context)
+            return to_http_response(result)
         except Exception:
             log.exception("API handler failed (request %s)", event["requestContext"]["requestId"])
             body = json.dumps({"message": "Internal Server Error"}).encode()

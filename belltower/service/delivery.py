@@ -3,6 +3,10 @@
 Events (the Target.Input of Belltower's EventBridge schedules, or a direct async invoke):
   {"type": "fire", "project_id", "schedule_id", "scheduled_for"}   a schedule's fire time
   {"type": "attempt", "project_id", "schedule_id", "occurrence_id", "attempt"}   a retry
+  {"type": "notify", ...}   a webhook or callback attempt (belltower.service.notifications)
+
+Each saved transition is announced: an event in the project's feed (and to `webhook_url`), and
+for a finished occurrence its result to `callback_url` / `failure_callback_url`.
 
 EventBridge and Lambda may both deliver an event twice. The occurrence id is derived from
 (schedule, fire time), so the conditional create makes one fire time one occurrence; each attempt
@@ -18,13 +22,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from belltower.adapters.store import StaleWrite
+from belltower.domain.endpoints import DeliveryTarget, resolve_target
 from belltower.domain.errors import InvalidRequest
+from belltower.domain.events import (
+    FINISHED, Event, OCCURRENCE_RETRYING, OCCURRENCE_STARTED, SCHEDULE_COMPLETED, occurrence_event, schedule_event,
+)  # fmt: skip
 from belltower.domain.ids import derived_id
 from belltower.domain.models import Attempt, Occurrence, Schedule
+from belltower.domain.notifications import WEBHOOK, Notification, callback, callbacks_due
 from belltower.domain.outbound import build_request
 from belltower.domain.retry import Verdict, classify, next_delay, parse_retry_after
+from belltower.domain.schedule_request import DEFAULT_LIMITS
 from belltower.domain.timing import format_utc, parse_rfc3339
-from belltower.service import recurring
+from belltower.service import events, notifications, recurring
 from belltower.service.keys import active_signing_secrets
 from belltower.service.timers import arm, delete_timer
 from belltower.wiring import Container
@@ -54,6 +64,8 @@ def handle(c: Container, event: dict[str, Any]) -> str:
             return on_attempt(c, project_id, schedule_id, str(event["occurrence_id"]), int(event["attempt"]))
         if kind == "sweep":
             return on_sweep(c, project_id, schedule_id)
+        if kind == "notify":
+            return notifications.on_notify(c, event)
     except (KeyError, TypeError, ValueError, InvalidRequest) as exc:
         logger.error("malformed delivery event dropped", extra={"error": str(exc)})
         return "malformed"
@@ -112,7 +124,8 @@ def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: date
             return "skipped"
         return "duplicate"
     if c.store.create_occurrence(occ):
-        return _attempt(c, schedule, occ, 1)
+        _announce_occurrence(c, schedule, OCCURRENCE_STARTED, occ)
+        return _attempt(c, schedule, _target(c, schedule), occ, 1)
     existing = c.store.get_occurrence(project_id, schedule_id, occ.id)
     return _resume(c, schedule, existing, 1) if existing else "duplicate"
 
@@ -161,7 +174,7 @@ def _admit_recurring(c: Container, schedule: Schedule, scheduled_for: datetime, 
             schedule, changed = fresh, True
             continue
         if finished:
-            _delete_timers(c, schedule)
+            _wind_down(c, schedule)
         return verdict
 
 
@@ -194,12 +207,14 @@ def _complete_recurring(c: Container, schedule: Schedule, now: datetime) -> None
             if schedule is None:
                 return
             continue
-        _delete_timers(c, schedule)
+        _wind_down(c, schedule)
 
 
-def _delete_timers(c: Container, schedule: Schedule) -> None:
+def _wind_down(c: Container, schedule: Schedule) -> None:
+    """A recurring schedule was saved `completed`: remove its EventBridge schedules, announce it."""
     for name in schedule.timer_names:
         delete_timer(c, name)
+    _announce(c, schedule, schedule_event(events.next_event_id(c), SCHEDULE_COMPLETED, schedule, c.clock.now()))
 
 
 def on_attempt(c: Container, project_id: str, schedule_id: str, occurrence_id: str, number: int) -> str:
@@ -226,8 +241,10 @@ def _resume(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> s
     if occ.next_attempt != number or occ.is_terminal:
         return "duplicate"
     now = c.clock.now()
+    target = _target(c, schedule)
     if occ.state == "delivering":
-        lease_end = occ.claimed_at + schedule.timeout + LEASE_GRACE if occ.claimed_at else now
+        timeout = target.timeout if target else DEFAULT_LIMITS.max_timeout
+        lease_end = occ.claimed_at + timeout + LEASE_GRACE if occ.claimed_at else now
         if now < lease_end:
             raise AttemptInFlight(occ.id)
     if occ.cancelled_by(schedule):
@@ -237,18 +254,29 @@ def _resume(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> s
         c.store.save_occurrence(occ)
     except StaleWrite:
         return "duplicate"
-    return _attempt(c, schedule, occ, number)
+    return _attempt(c, schedule, target, occ, number)
 
 
-def _attempt(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> str:
+def _target(c: Container, schedule: Schedule) -> DeliveryTarget | None:
+    """What to send, with the endpoint profile read now (so its edits apply); None if it is gone."""
+    if schedule.endpoint_id is None:
+        return resolve_target(schedule, None)
+    endpoint = c.store.get_endpoint(schedule.project_id, schedule.endpoint_id)
+    return None if endpoint is None else resolve_target(schedule, endpoint)
+
+
+def _attempt(c: Container, schedule: Schedule, target: DeliveryTarget | None, occ: Occurrence, number: int) -> str:
     """Send attempt `number` (already claimed) and record what follows from its result."""
     now = c.clock.now()
     deadline = occ.scheduled_for + schedule.ttl if schedule.ttl else None
     if deadline and now > deadline:
         occ.outcome = "ttl_expired"
         return _dead_letter(c, schedule, occ)
+    if target is None:  # its profile was deleted (only possible once the schedule stopped using it)
+        occ.outcome = "endpoint_deleted"
+        return _dead_letter(c, schedule, occ)
     request = build_request(
-        schedule.request,
+        target.request,
         occurrence_id=occ.id,
         schedule_id=schedule.id,
         scheduled_for=occ.scheduled_for,
@@ -257,7 +285,7 @@ def _attempt(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> 
         signing_secrets=active_signing_secrets(c.project(schedule.project_id), now),
     )
     resp = c.http.send(request.method, request.url, request.headers, request.body,
-                       schedule.timeout.total_seconds())  # fmt: skip
+                       target.timeout.total_seconds())  # fmt: skip
     occ.attempts.append(
         Attempt(number, now, resp.duration_ms, resp.status_code, resp.error, resp.body_excerpt)
     )
@@ -268,18 +296,18 @@ def _attempt(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> 
     )  # fmt: skip
     verdict = Verdict.FAIL if resp.permanent else classify(resp.status_code)
     if verdict is Verdict.SUCCEEDED:
-        return _finish(c, schedule, occ, "succeeded", None)
+        return _finish(c, schedule, occ, "succeeded", None, resp.headers)
     if verdict is Verdict.FAIL:
         occ.outcome = "non_retryable_status" if resp.status_code else "forbidden_destination"
-        return _dead_letter(c, schedule, occ)
-    if number >= schedule.retry_policy.max_attempts:
+        return _dead_letter(c, schedule, occ, resp.headers)
+    if number >= target.retry_policy.max_attempts:
         occ.outcome = "attempts_exhausted"
-        return _dead_letter(c, schedule, occ)
+        return _dead_letter(c, schedule, occ, resp.headers)
     retry_after = parse_retry_after(resp.headers.get("retry-after"), now)
-    next_at = c.clock.now() + next_delay(schedule.retry_policy, number, retry_after)
+    next_at = c.clock.now() + next_delay(target.retry_policy, number, retry_after)
     if deadline and next_at > deadline:
         occ.outcome = "ttl_expired"
-        return _dead_letter(c, schedule, occ)
+        return _dead_letter(c, schedule, occ, resp.headers)
     if occ.cancelled_by(_current(c, schedule)):
         return _finish(c, schedule, occ, "cancelled", "schedule_cancelled")
     # Arm first: if that fails, the occurrence still shows this attempt claimed, and the Lambda
@@ -287,19 +315,32 @@ def _attempt(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> 
     arm(c, f"{occ.id}-{number + 1}", next_at, attempt_event(occ, number + 1))
     occ.state, occ.next_attempt, occ.next_attempt_at, occ.claimed_at = "retrying", number + 1, next_at, None
     c.store.save_occurrence(occ)
+    _announce_occurrence(c, schedule, OCCURRENCE_RETRYING, occ)
     return "retrying"
 
 
-def _finish(c: Container, schedule: Schedule, occ: Occurrence, state: str, outcome: str | None) -> str:
+def _finish(
+    c: Container, schedule: Schedule, occ: Occurrence, state: str, outcome: str | None,
+    response_headers: dict[str, str] | None = None,
+) -> str:  # fmt: skip
     now = c.clock.now()
     occ.state, occ.outcome, occ.completed_at = state, outcome, now
     occ.next_attempt_at = occ.claimed_at = None
+    due = callbacks_due(schedule, occ)
+    occ.callbacks = {kind: notifications.pending() for kind, _ in due}
     c.store.save_occurrence(occ, expires_at=c.retention_deadline(now))
+    if state in FINISHED:
+        _announce_occurrence(c, schedule, FINISHED[state], occ)
+    for kind, url in due:
+        result = callback(kind, url, occ, response_headers or {}, now)
+        notifications.dispatch(c, occ.project_id, schedule.id, result, occurrence_id=occ.id)
     _settle_schedule(c, schedule, occ)
     return state
 
 
-def _dead_letter(c: Container, schedule: Schedule, occ: Occurrence) -> str:
+def _dead_letter(
+    c: Container, schedule: Schedule, occ: Occurrence, response_headers: dict[str, str] | None = None
+) -> str:
     """`failed` first (so a crash is resumable), then the DLQ message, then the final state."""
     now = c.clock.now()
     if occ.state != "failed":
@@ -316,7 +357,7 @@ def _dead_letter(c: Container, schedule: Schedule, occ: Occurrence) -> str:
         }
     )
     final = "expired" if occ.outcome == "ttl_expired" else "dead_lettered"
-    return _finish(c, schedule, occ, final, occ.outcome)
+    return _finish(c, schedule, occ, final, occ.outcome, response_headers)
 
 
 def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> None:
@@ -329,11 +370,25 @@ def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> None:
         schedule.complete(c.clock.now())
         try:
             c.store.save_schedule(schedule)
-            return
         except StaleWrite:
             schedule = c.store.get_schedule(schedule.project_id, schedule.id)
             if schedule is None:
                 return
+            continue
+        _announce(c, schedule, schedule_event(events.next_event_id(c), SCHEDULE_COMPLETED, schedule, c.clock.now()))
+        return
+
+
+def _announce_occurrence(c: Container, schedule: Schedule, event_type: str, occ: Occurrence) -> None:
+    _announce(c, schedule, occurrence_event(events.next_event_id(c), event_type, occ, c.clock.now()))
+
+
+def _announce(c: Container, schedule: Schedule, event: Event) -> None:
+    """A transition was saved: add its event to the project's feed, and send it to `webhook_url`."""
+    events.record(c, event)
+    if schedule.webhook_url:
+        notification = Notification(WEBHOOK, schedule.webhook_url, event.id, event.to_api())
+        notifications.dispatch(c, schedule.project_id, schedule.id, notification)
 
 
 def _current(c: Container, schedule: Schedule) -> Schedule:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from belltower.adapters.store import StaleWrite, Store
@@ -13,8 +13,11 @@ from belltower.domain.errors import InvalidRequest, NotFound, Unauthorized
 from belltower.domain.ids import new_id
 from belltower.domain.signing import generate_secret
 from belltower.domain.timing import format_utc, parse_rfc3339
+from belltower.wiring import Container
 
 KEY_PREFIX = "bt_"
+#: How long a rotated-out signing secret keeps signing beside the new one.
+ROTATION_OVERLAP = timedelta(hours=24)
 _PROJECT_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$")
 _PLAINTEXT = re.compile(r"^[A-Za-z0-9_\-]{16,128}$")
 
@@ -97,10 +100,44 @@ def authenticate(store: Store, authorization: str | None) -> dict[str, Any]:
     return project
 
 
+def _live_secrets(project: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    return [
+        s for s in project["signing_secrets"]
+        if s["expires_at"] is None or parse_rfc3339(s["expires_at"], param="expires_at") > now
+    ]  # fmt: skip
+
+
 def active_signing_secrets(project: dict[str, Any], now: datetime) -> list[str]:
     """Current first; a rotated-out secret keeps signing until it expires."""
-    return [
-        s["secret"]
-        for s in project["signing_secrets"]
-        if s["expires_at"] is None or parse_rfc3339(s["expires_at"], param="expires_at") > now
-    ]
+    return [s["secret"] for s in _live_secrets(project, now)]
+
+
+def project_view(project: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """`GET /v1/project`: the secrets that still sign, current first."""
+    return {"id": project["id"], "object": "project", "name": project["name"],
+            "signing_secrets": _live_secrets(project, now)}  # fmt: skip
+
+
+def rotate_signing_secret(c: Container, project_id: str) -> dict[str, Any]:
+    """A new current secret; the previous current one keeps signing for ROTATION_OVERLAP.
+
+    Secrets that already expire keep their time, expired ones are dropped. The write is
+    versioned (two rotations at once both happen). This container forgets its cached copy, so its
+    deliveries use the new secret at once; other containers within PROJECT_CACHE_SECONDS.
+    """
+    while True:
+        now = c.clock.now()
+        found = c.store.get_project_versioned(project_id)
+        if found is None:
+            raise NotFound(f"no project {project_id!r}", param="project")
+        project, version = found
+        older = [{**s, "expires_at": s["expires_at"] or format_utc(now + ROTATION_OVERLAP)}
+                 for s in _live_secrets(project, now)]  # fmt: skip
+        current = {"secret": generate_secret(), "created_at": format_utc(now), "expires_at": None}
+        project = {**project, "signing_secrets": [current, *older]}
+        try:
+            c.store.save_project(project, version)
+        except StaleWrite:
+            continue
+        c.forget_project(project_id)
+        return project

@@ -17,11 +17,11 @@ from aws_lambda_powertools.event_handler.router import Router
 
 from belltower.adapters.store import Page
 from belltower.domain.errors import InvalidRequest, NotFound
+from belltower.domain.ids import is_id
 from belltower.service import keys
 from belltower.wiring import container
 
 MAX_REQUEST_BYTES = 1024 * 1024
-_ID = re.compile(r"^(sch|occ|ep|evt|key)_[0-9A-Z]{26}$")
 ROUTES: list[tuple[re.Pattern[str], str]] = []
 
 
@@ -76,6 +76,6 @@ def query(router: Router) -> dict[str, str]:
 
 def resource_id(prefix: str, value: str) -> str:
     """A well-formed id of the expected kind, or 404 (never a lookup with a malformed key)."""
-    if not _ID.match(value) or not value.startswith(prefix + "_"):
+    if not is_id(prefix, value):
         raise NotFound(f"no such resource {value!r}", param="id")
     return value

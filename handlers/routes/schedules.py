@@ -16,7 +16,24 @@ router = Router()
 @route(router, "POST", "/v1/schedules")
 def create_schedule() -> Response:
     caller = project(router)
-    return json_response(201, schedules.create_schedule(container(), caller, json_body(router)).to_api(_now()))
+    created = schedules.create_schedule(container(), caller, json_body(router),
+                                        idempotency_key=router.current_event.headers.get("idempotency-key"))  # fmt: skip
+    if created.replayed:
+        return json_response(200, created.schedule.to_api(_now()), {"Idempotent-Replayed": "true"})
+    return json_response(201, created.schedule.to_api(_now()))
+
+
+@route(router, "POST", "/v1/schedules/batch")
+def create_batch() -> Response:
+    caller = project(router)
+    now = _now()
+    results = schedules.create_batch(container(), caller, json_body(router),
+                                     idempotency_key=router.current_event.headers.get("idempotency-key"))  # fmt: skip
+    return json_response(200, {"data": [
+        {"status": r.status, "schedule": r.schedule.to_api(now)} if r.schedule else
+        {"status": r.status, "error": r.error.to_dict()["error"]}
+        for r in results
+    ]})  # fmt: skip
 
 
 @route(router, "GET", "/v1/schedules")

@@ -213,3 +213,34 @@ def test_keep_alive_connections_serve_several_requests(serve):
         assert response.status == 200 and response.read() == b"ok"
     connection.close()
     assert [e["rawPath"] for e in handler.events] == ["/n/0", "/n/1", "/n/2"]
+
+
+def test_the_handler_serves_one_request_at_a_time_like_one_lambda_environment(serve):
+    # Given a slow handler that tracks how many calls overlap
+    import threading
+    import time
+
+    state = {"running": 0, "most": 0}
+    lock = threading.Lock()
+
+    def handler(event, context):
+        with lock:
+            state["running"] += 1
+            state["most"] = max(state["most"], state["running"])
+        time.sleep(0.05)
+        with lock:
+            state["running"] -= 1
+        return {"statusCode": 200, "body": event["rawPath"]}
+
+    gateway = serve(handler)
+    # When five clients call at once
+    answers = []
+    clients = [threading.Thread(target=lambda n=n: answers.append(request(gateway, "GET", f"/r{n}")[1]))
+               for n in range(5)]  # fmt: skip
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join(10)
+    # Then each got its own answer, and the handler never ran twice at once
+    assert sorted(answers) == [f"/r{n}".encode() for n in range(5)]
+    assert state["most"] == 1

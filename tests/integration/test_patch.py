@@ -133,3 +133,22 @@ def test_concurrent_patches_all_apply_and_leave_one_set_of_timers(app):
     assert len(timers) == 1
     [timer] = timers.values()
     assert timer["ScheduleExpression"] == f"at({got['fire_at'][:-1]})"
+
+
+def test_switching_endpoint_profiles_moves_the_in_use_count(app):
+    first = app.call("POST", "/v1/endpoints", {"name": "a", "url": DESTINATION}).body
+    second = app.call("POST", "/v1/endpoints", {"name": "b", "url": DESTINATION + "/b"}).body
+    resp = app.call("POST", "/v1/schedules", {"endpoint_id": first["id"], "delay": "1h"})
+    assert resp.status == 201
+    schedule = resp.body
+    assert app.call("DELETE", f"/v1/endpoints/{first['id']}").status == 409
+
+    moved = patch(app, schedule, {"endpoint_id": second["id"]})
+    assert moved.status == 200 and moved.body["endpoint_id"] == second["id"]
+    assert app.call("DELETE", f"/v1/endpoints/{second['id']}").status == 409
+    assert app.call("DELETE", f"/v1/endpoints/{first['id']}").status in (200, 204)
+
+    # a plain URL releases the profile; an unknown profile is a 404 and changes nothing
+    assert patch(app, schedule, {"endpoint_id": "ep_01ZZZZZZZZZZZZZZZZZZZZZZZZ"}).status == 404
+    assert patch(app, schedule, {"endpoint": DESTINATION}).status == 200
+    assert app.call("DELETE", f"/v1/endpoints/{second['id']}").status in (200, 204)
