@@ -14,13 +14,15 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from belltower.domain.errors import BelltowerError, MethodNotAllowed, NotFound, SchedulerUnavailable
 from handlers.observability import make_logger
-from handlers.routes import endpoints, events, occurrences, project, schedules
+from handlers.routes import endpoints, events, meta, occurrences, project, schedules
 from handlers.routes.http import allowed_methods, json_response
 
 logger = make_logger("belltower-api")
+#: The native API, as documented in docs/openapi.json (handlers/openapi.py builds it from these).
+V1_ROUTERS = tuple(module.router for module in (schedules, occurrences, endpoints, events, project))
 app = APIGatewayHttpResolver()
-for module in (schedules, occurrences, endpoints, events, project):
-    app.include_router(module.router)
+for router in (*V1_ROUTERS, meta.router):
+    app.include_router(router)
 
 
 @app.exception_handler(BelltowerError)

@@ -156,8 +156,6 @@ def list_dead_letters(c: Container, project: dict[str, Any], params: dict[str, s
 
 def replay_dead_letters(c: Container, project: dict[str, Any], body: Any) -> list[Occurrence]:
     """Replay the given dead letters (`{"ids": [...]}`), or up to 100 not yet replayed (`{}`)."""
-    if body is None:
-        body = {}
     if not isinstance(body, dict) or set(body) - {"ids"}:
         raise InvalidRequest("send {} to replay all dead letters, or {\"ids\": [...]}", param="ids",
                              code="invalid_field")  # fmt: skip

@@ -12,7 +12,7 @@ from handlers.routes.http import list_response, project, query, route
 router = Router()
 
 
-@route(router, "GET", "/v1/events")
-def list_events() -> Response:
+@route(router, "GET", "/v1/events", query=("after", "limit", "cursor"))
+def list_events() -> Response[dict]:
     page = events.list_events(container(), project(router), query(router))
     return list_response(page, [e.to_api() for e in page.items])

@@ -23,30 +23,51 @@ from belltower.wiring import container
 
 MAX_REQUEST_BYTES = 1024 * 1024
 ROUTES: list[tuple[re.Pattern[str], str]] = []
+#: The query parameters each route takes (anything else is 400 unknown_field).
+QUERY_NAMES: dict[tuple[str, str], tuple[str, ...]] = {}
 
 
-def route(router: Router, method: str, rule: str):
-    ROUTES.append((re.compile("^" + re.sub(r"<\w+>", "[^/]+", rule) + "$"), method))
+def route(router: Router, method: str, rule: str, *, query: tuple[str, ...] = ()):
+    pattern = re.compile("^" + re.sub(r"<\w+>", "[^/]+", rule) + "$")
+    ROUTES.append((pattern, method))
+    QUERY_NAMES[(method, pattern.pattern)] = query
     return router.route(rule, method)
 
 
 def allowed_methods(path: str) -> list[str]:
-    return sorted({method for pattern, method in ROUTES if pattern.match(path)})
+    """The methods routed for `path`; a literal route (`/v1/schedules/batch`) shadows a
+    parameterised one (`/v1/schedules/<id>`), as it does when requests are routed."""
+    matching = [(pattern, method) for pattern, method in ROUTES if pattern.match(path)]
+    literal = [(p, m) for p, m in matching if "[^/]+" not in p.pattern]
+    return sorted({method for _, method in (literal or matching)})
 
 
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[dict]:
     return Response(status_code=status, content_type="application/json",
                     body=json.dumps(body, separators=(",", ":")), headers=headers)  # fmt: skip
 
 
-def list_response(page: Page, items: list[dict[str, Any]]) -> Response:
+def list_response(page: Page, items: list[dict[str, Any]]) -> Response[dict]:
     return json_response(200, {"object": "list", "data": items, "has_more": page.has_more,
                                "next_cursor": page.next_cursor})  # fmt: skip
 
 
 def project(router: Router) -> dict[str, Any]:
-    """The caller's project, from `Authorization: Bearer <key>` (401 otherwise)."""
-    return keys.authenticate(container().store, router.current_event.headers.get("authorization"))
+    """The caller's project, from `Authorization: Bearer <key>` (401 otherwise); then the
+    request's query parameters are checked against the route's."""
+    caller = keys.authenticate(container().store, router.current_event.headers.get("authorization"))
+    _check_query_names(router)
+    return caller
+
+
+def _check_query_names(router: Router) -> None:
+    event = router.current_event
+    matching = [p for p, m in ROUTES if m == event.http_method and p.match(event.path)]
+    literal = [p for p in matching if "[^/]+" not in p.pattern]
+    allowed = QUERY_NAMES.get((event.http_method, (literal or matching or [re.compile("")])[0].pattern), ())
+    for name in event.query_string_parameters or {}:
+        if name not in allowed:
+            raise InvalidRequest(f"unknown query parameter `{name}`", param=name, code="unknown_field")
 
 
 def json_body(router: Router) -> Any:

@@ -13,25 +13,25 @@ router = Router()
 
 
 @route(router, "GET", "/v1/occurrences/<occurrence_id>")
-def get_occurrence(occurrence_id: str) -> Response:
+def get_occurrence(occurrence_id: str) -> Response[dict]:
     caller = project(router)
     return json_response(200, lifecycle.get_occurrence(container(), caller, resource_id("occ", occurrence_id)).to_api())
 
 
 @route(router, "POST", "/v1/occurrences/<occurrence_id>/replay")
-def replay_occurrence(occurrence_id: str) -> Response:
+def replay_occurrence(occurrence_id: str) -> Response[dict]:
     caller = project(router)
     return json_response(201, lifecycle.replay(container(), caller, resource_id("occ", occurrence_id)).to_api())
 
 
-@route(router, "GET", "/v1/dead-letters")
-def list_dead_letters() -> Response:
+@route(router, "GET", "/v1/dead-letters", query=("limit", "cursor"))
+def list_dead_letters() -> Response[dict]:
     page = lifecycle.list_dead_letters(container(), project(router), query(router))
     return list_response(page, [o.to_api() for o in page.items])
 
 
 @route(router, "POST", "/v1/dead-letters/replay")
-def replay_dead_letters() -> Response:
+def replay_dead_letters() -> Response[dict]:
     caller = project(router)
     body = json_body(router) if router.current_event.body else {}
     replays = lifecycle.replay_dead_letters(container(), caller, body)

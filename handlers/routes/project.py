@@ -13,12 +13,12 @@ router = Router()
 
 
 @route(router, "GET", "/v1/project")
-def get_project() -> Response:
+def get_project() -> Response[dict]:
     return json_response(200, keys.project_view(project(router), container().clock.now()))
 
 
 @route(router, "POST", "/v1/project/signing-secret/rotate")
-def rotate_signing_secret() -> Response:
+def rotate_signing_secret() -> Response[dict]:
     c = container()
     rotated = keys.rotate_signing_secret(c, project(router)["id"])
     return json_response(200, keys.project_view(rotated, c.clock.now()))

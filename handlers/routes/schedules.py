@@ -14,7 +14,7 @@ router = Router()
 
 
 @route(router, "POST", "/v1/schedules")
-def create_schedule() -> Response:
+def create_schedule() -> Response[dict]:
     caller = project(router)
     created = schedules.create_schedule(container(), caller, json_body(router),
                                         idempotency_key=router.current_event.headers.get("idempotency-key"))  # fmt: skip
@@ -24,7 +24,7 @@ def create_schedule() -> Response:
 
 
 @route(router, "POST", "/v1/schedules/batch")
-def create_batch() -> Response:
+def create_batch() -> Response[dict]:
     caller = project(router)
     now = _now()
     results = schedules.create_batch(container(), caller, json_body(router),
@@ -36,68 +36,68 @@ def create_batch() -> Response:
     ]})  # fmt: skip
 
 
-@route(router, "GET", "/v1/schedules")
-def list_schedules() -> Response:
+@route(router, "GET", "/v1/schedules", query=("limit", "cursor", "state", "kind"))
+def list_schedules() -> Response[dict]:
     page = schedules.list_schedules(container(), project(router), query(router))
     now = _now()
     return list_response(page, [s.to_api(now) for s in page.items])
 
 
 @route(router, "GET", "/v1/schedules/<schedule_id>")
-def get_schedule(schedule_id: str) -> Response:
+def get_schedule(schedule_id: str) -> Response[dict]:
     caller = project(router)
     schedule = schedules.get_schedule(container(), caller, resource_id("sch", schedule_id))
     return json_response(200, schedule.to_api(_now()))
 
 
 @route(router, "PATCH", "/v1/schedules/<schedule_id>")
-def update_schedule(schedule_id: str) -> Response:
+def update_schedule(schedule_id: str) -> Response[dict]:
     caller = project(router)
     schedule = schedules.update_schedule(container(), caller, resource_id("sch", schedule_id), json_body(router))
     return json_response(200, schedule.to_api(_now()))
 
 
 @route(router, "DELETE", "/v1/schedules/<schedule_id>")
-def cancel_schedule(schedule_id: str) -> Response:
+def cancel_schedule(schedule_id: str) -> Response[dict]:
     caller = project(router)
     schedule = schedules.cancel_schedule(container(), caller, resource_id("sch", schedule_id))
     return json_response(200, schedule.to_api(_now()))
 
 
-@route(router, "GET", "/v1/schedules/<schedule_id>/occurrences")
-def list_occurrences(schedule_id: str) -> Response:
+@route(router, "GET", "/v1/schedules/<schedule_id>/occurrences", query=("limit", "cursor", "state"))
+def list_occurrences(schedule_id: str) -> Response[dict]:
     caller = project(router)
     page = schedules.list_occurrences(container(), caller, resource_id("sch", schedule_id), query(router))
     return list_response(page, [o.to_api() for o in page.items])
 
 
 @route(router, "POST", "/v1/schedules/<schedule_id>/pause")
-def pause_schedule(schedule_id: str) -> Response:
+def pause_schedule(schedule_id: str) -> Response[dict]:
     caller = project(router)
     return json_response(200, lifecycle.pause(container(), caller, resource_id("sch", schedule_id)).to_api(_now()))
 
 
 @route(router, "POST", "/v1/schedules/<schedule_id>/resume")
-def resume_schedule(schedule_id: str) -> Response:
+def resume_schedule(schedule_id: str) -> Response[dict]:
     caller = project(router)
     return json_response(200, lifecycle.resume(container(), caller, resource_id("sch", schedule_id)).to_api(_now()))
 
 
 @route(router, "POST", "/v1/schedules/<schedule_id>/trigger")
-def trigger_schedule(schedule_id: str) -> Response:
+def trigger_schedule(schedule_id: str) -> Response[dict]:
     caller = project(router)
     return json_response(201, lifecycle.trigger(container(), caller, resource_id("sch", schedule_id)).to_api())
 
 
-@route(router, "GET", "/v1/schedules/<schedule_id>/preview")
-def preview_schedule(schedule_id: str) -> Response:
+@route(router, "GET", "/v1/schedules/<schedule_id>/preview", query=("limit", "start_from"))
+def preview_schedule(schedule_id: str) -> Response[dict]:
     caller = project(router)
     return json_response(200, schedules.preview_schedule(container(), caller, resource_id("sch", schedule_id),
                                                          query(router)))  # fmt: skip
 
 
 @route(router, "POST", "/v1/preview")
-def preview_timing() -> Response:
+def preview_timing() -> Response[dict]:
     project(router)
     return json_response(200, timing_preview(json_body(router), _now()))
 
