@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,26 +10,18 @@ from aws_lambda_powertools.event_handler.router import Router
 from belltower.compat import booper
 from belltower.domain import idempotency
 from belltower.domain.ids import is_id
-from belltower.domain.errors import BelltowerError, Conflict, NotFound
+from belltower.domain.errors import Conflict, NotFound
 from belltower.domain.models import Schedule
 from belltower.service import schedules
 from belltower.wiring import container
-from handlers.routes.http import json_body, json_response, project, query, route
+from handlers.routes.http import json_body, json_response, project, route, seed_errors
 
 router = Router()
 BASE = "/compat/booper/api/jobs"
 SCAN_PAGE = 100
 
 
-def booper_errors(handler):
-    @functools.wraps(handler)
-    def wrapped(*args: Any, **kwargs: Any) -> Response:
-        try:
-            return handler(*args, **kwargs)
-        except BelltowerError as error:
-            status, body = booper.error_response(error)
-            return json_response(status, body)
-    return wrapped
+booper_errors = seed_errors(booper.error_response)
 
 
 def _respond(status: int, schedule: Schedule) -> Response:

@@ -79,3 +79,22 @@ def resource_id(prefix: str, value: str) -> str:
     if not is_id(prefix, value):
         raise NotFound(f"no such resource {value!r}", param="id")
     return value
+
+
+def seed_errors(to_seed):
+    """Decorate a compatibility route: domain errors answer in the seed's shape (`to_seed(error)`
+    returns the status and body) instead of the native one."""
+    import functools
+
+    from belltower.domain.errors import BelltowerError
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        def wrapped(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return handler(*args, **kwargs)
+            except BelltowerError as error:
+                status, body = to_seed(error)
+                return json_response(status, body)
+        return wrapped
+    return decorate
