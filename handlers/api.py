@@ -14,12 +14,12 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from belltower.domain.errors import BelltowerError, MethodNotAllowed, NotFound, SchedulerUnavailable
 from handlers.observability import make_logger
-from handlers.routes import compat_booper, compat_pipedream, compat_taskhook, endpoints, events, occurrences, project, schedules
+from handlers.routes import compat_booper, compat_iron, compat_pipedream, compat_taskhook, endpoints, events, occurrences, project, schedules
 from handlers.routes.http import allowed_methods, json_response
 
 logger = make_logger("belltower-api")
 app = APIGatewayHttpResolver()
-for module in (schedules, occurrences, endpoints, events, project, compat_booper, compat_taskhook, compat_pipedream):
+for module in (schedules, occurrences, endpoints, events, project, compat_booper, compat_taskhook, compat_pipedream, compat_iron):
     app.include_router(module.router)
 
 
