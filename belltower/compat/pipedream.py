@@ -118,4 +118,4 @@ def error_response(error: BelltowerError) -> tuple[int, dict[str, Any]]:
         return 400, errors_body([BAD_SECRET])
     if error.status == 404:
         return 404, errors_body([NOT_FOUND])
-    return (error.status if error.status >= 429 else 400), errors_body([error.message])
+    return (error.status if error.status in (405, 429, 503) else 400), errors_body([error.message])
