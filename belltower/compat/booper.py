@@ -15,9 +15,10 @@ Mapping (docs/compat.md has the full table):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from belltower.domain.durations import parse_duration
@@ -157,8 +158,6 @@ def job_view(schedule: Schedule, last: Occurrence | None, now: datetime) -> dict
 
 def args_view(schedule: Schedule) -> dict[str, Any]:
     """The request as Booper echoes it; header values are secrets natively, so they are redacted."""
-    import json
-
     req = schedule.request
     args: dict[str, Any] = {
         "body": json.loads(req.body) if req.body_is_json and req.body is not None else req.body,

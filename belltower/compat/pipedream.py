@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -96,15 +97,11 @@ def is_emission(event: Event) -> bool:
 
 
 def emitted_payload(schedule: Schedule) -> dict[str, Any] | None:
-    import json
-
     req = schedule.request
     return json.loads(req.body) if req.body_is_json and req.body is not None else None
 
 
 def sse_message(event_id: str, payload: Mapping[str, Any]) -> str:
-    import json
-
     return f"id: {event_id}\nevent: message\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
 
 

@@ -32,14 +32,10 @@ def _respond(status: int, schedule: Schedule) -> Response:
 
 
 def _job(caller: dict[str, Any], job_id: str) -> Schedule:
-    schedule = c_get(caller, job_id) if is_id("sch", job_id) else None
+    schedule = container().store.get_schedule(caller["id"], job_id) if is_id("sch", job_id) else None
     if schedule is None or not booper.is_booper(schedule):
         raise NotFound("no such job", param="id")
     return schedule
-
-
-def c_get(caller: dict[str, Any], job_id: str) -> Schedule | None:
-    return container().store.get_schedule(caller["id"], job_id)
 
 
 @route(router, "POST", BASE)
