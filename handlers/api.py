@@ -12,17 +12,23 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 
+from belltower.compat import booper, iron, pipedream, taskhook
 from belltower.domain.errors import BelltowerError, MethodNotAllowed, NotFound, SchedulerUnavailable
 from handlers.observability import make_logger
-from handlers.routes import endpoints, events, meta, occurrences, project, schedules
+from handlers.routes import (compat_booper, compat_iron, compat_pipedream, compat_taskhook, endpoints, events,
+                             meta, occurrences, project, schedules)
 from handlers.routes.http import allowed_methods, json_response
 
 logger = make_logger("belltower-api")
 #: The native API, as documented in docs/openapi.json (handlers/openapi.py builds it from these).
 V1_ROUTERS = tuple(module.router for module in (schedules, occurrences, endpoints, events, project))
 app = APIGatewayHttpResolver()
-for router in (*V1_ROUTERS, meta.router):
+COMPAT_ROUTERS = tuple(module.router for module in (compat_booper, compat_taskhook, compat_pipedream, compat_iron))
+for router in (*V1_ROUTERS, meta.router, *COMPAT_ROUTERS):
     app.include_router(router)
+#: Unknown paths and wrong methods under a compatibility base answer in that seed's error shape.
+COMPAT_ERRORS = (("/compat/booper/", booper.error_response), ("/compat/taskhook/", taskhook.error_response),
+                 ("/compat/pipedream/", pipedream.error_response), ("/compat/iron/", iron.error_response))  # fmt: skip
 
 
 @app.exception_handler(BelltowerError)
@@ -35,10 +41,13 @@ def on_domain_error(exc: BelltowerError) -> Response:
 def on_not_found(_: NotFoundError) -> Response:
     path, method = app.current_event.path, app.current_event.http_method
     allowed = allowed_methods(path)
+    to_seed = next((mapper for prefix, mapper in COMPAT_ERRORS if path.startswith(prefix)), None)
     if allowed and method not in allowed:
         error = MethodNotAllowed(f"{method} is not allowed here; use {', '.join(allowed)}")
-        return json_response(405, error.to_dict(), {"Allow": ", ".join(allowed)})
-    return json_response(404, NotFound(f"no route {method} {path}").to_dict())
+        body = to_seed(error)[1] if to_seed else error.to_dict()
+        return json_response(405, body, {"Allow": ", ".join(allowed)})
+    error = NotFound(f"no route {method} {path}")
+    return json_response(404, to_seed(error)[1] if to_seed else error.to_dict())
 
 
 @app.exception_handler(Exception)

@@ -36,13 +36,18 @@ class Created:
 
 
 def create_schedule(
-    c: Container, project: dict[str, Any], body: Any, *, idempotency_key: str | None = None
+    c: Container, project: dict[str, Any], body: Any, *, idempotency_key: str | None = None,
+    schedule_id: str | None = None,
 ) -> Created:
-    """Create a schedule from a request body; `idempotency_key` is the `Idempotency-Key` header."""
+    """Create a schedule from a request body; `idempotency_key` is the `Idempotency-Key` header.
+    `schedule_id` is an id from `new_id("sch", ...)` chosen by the caller (a compatibility route
+    whose wire format puts the id in the delivered body); only without an idempotency key."""
     key = idempotency.request_key(body, idempotency_key)
     if key is None:
         now = _now(c)
-        return Created(_store_and_arm(c, _new_schedule(c, project, body, new_id("sch", now), now)))
+        return Created(_store_and_arm(c, _new_schedule(c, project, body, schedule_id or new_id("sch", now), now)))
+    if schedule_id is not None:
+        raise ValueError("a chosen schedule id cannot be combined with an idempotency key")
     return _create_once(c, project, body, key)
 
 

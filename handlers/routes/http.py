@@ -61,7 +61,11 @@ def project(router: Router) -> dict[str, Any]:
 
 
 def _check_query_names(router: Router) -> None:
+    """Native routes refuse query parameters they do not take; the compatibility routes keep
+    their seed services' leniency."""
     event = router.current_event
+    if not event.path.startswith("/v1/"):
+        return
     matching = [p for p, m in ROUTES if m == event.http_method and p.match(event.path)]
     literal = [p for p in matching if "[^/]+" not in p.pattern]
     allowed = QUERY_NAMES.get((event.http_method, (literal or matching or [re.compile("")])[0].pattern), ())
@@ -100,3 +104,22 @@ def resource_id(prefix: str, value: str) -> str:
     if not is_id(prefix, value):
         raise NotFound(f"no such resource {value!r}", param="id")
     return value
+
+
+def seed_errors(to_seed):
+    """Decorate a compatibility route: domain errors answer in the seed's shape (`to_seed(error)`
+    returns the status and body) instead of the native one."""
+    import functools
+
+    from belltower.domain.errors import BelltowerError
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        def wrapped(*args: Any, **kwargs: Any) -> Response:
+            try:
+                return handler(*args, **kwargs)
+            except BelltowerError as error:
+                status, body = to_seed(error)
+                return json_response(status, body)
+        return wrapped
+    return decorate
