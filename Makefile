@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup run test unit integration infra e2e synth lint clean
+.PHONY: setup run test unit integration infra e2e synth openapi lint clean bench chaos
 
 setup: $(STAMP) node_modules/.installed
 
@@ -41,5 +41,20 @@ synth: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
 	$(BIN)/cfn-lint cdk.out/*.template.json
 
+# Regenerate the committed API contract from the routes (a unit test fails when it drifts).
+openapi: $(STAMP)
+	$(BIN)/python -m handlers.openapi > docs/openapi.json
+
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache
+
+# Benchmarks (docs/benchmarks.md): dispatch lag, API throughput, cold start, AWS calls and cost,
+# package size. About 3 minutes on 2 cores; LAG_COUNTS=1000,10000 adds the 10,000 burst (+~12 min).
+LAG_COUNTS ?= 1000
+bench: setup
+	$(BIN)/python -m bench all --lag-counts $(LAG_COUNTS) --write docs/benchmarks.md
+
+# The fault-injection run: 2,000 schedules under injected faults, then the no-loss checks
+# (exits non-zero if one fails). About 8 minutes.
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos

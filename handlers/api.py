@@ -11,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
+from botocore.exceptions import BotoCoreError, ClientError
 
 from belltower.compat import booper, iron, pipedream, taskhook
 from belltower.domain.errors import BelltowerError, MethodNotAllowed, NotFound, SchedulerUnavailable
@@ -48,6 +49,29 @@ def on_not_found(_: NotFoundError) -> Response:
         return json_response(405, body, {"Allow": ", ".join(allowed)})
     error = NotFound(f"no route {method} {path}")
     return json_response(404, to_seed(error)[1] if to_seed else error.to_dict())
+
+
+#: AWS answers that mean "busy or briefly unavailable, try again": the caller gets a 503 with
+#: Retry-After (after botocore's own retries), never a 500.
+RETRYABLE_AWS_ERRORS = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "Throttling", "TooManyRequestsException", "InternalServerError", "ServiceUnavailable",
+    "TransactionConflictException",
+})  # fmt: skip
+
+
+@app.exception_handler(ClientError)
+def on_aws_error(exc: ClientError) -> Response:
+    if exc.response.get("Error", {}).get("Code") in RETRYABLE_AWS_ERRORS:
+        logger.warning("AWS is throttling or unavailable", extra={"error_code": exc.response["Error"]["Code"]})
+        return on_domain_error(SchedulerUnavailable())
+    return on_unexpected(exc)
+
+
+@app.exception_handler(BotoCoreError)
+def on_aws_unreachable(exc: BotoCoreError) -> Response:
+    logger.warning("AWS is unreachable", extra={"error": type(exc).__name__})
+    return on_domain_error(SchedulerUnavailable())
 
 
 @app.exception_handler(Exception)

@@ -11,7 +11,7 @@ import shlex
 import signal
 import sys
 import threading
-from typing import TextIO
+from typing import Any, TextIO
 
 log = logging.getLogger("local.dev")  # outside "belltower.*", whose loggers print Powertools JSON
 
@@ -28,8 +28,14 @@ def run_dev(
     out: TextIO | None = None,
     stop: threading.Event | None = None,
     lambda_retry_delays: tuple[float, ...] = (1.0, 2.0),
+    faults: Any = None,
 ) -> int:
-    """Run until SIGINT/SIGTERM (or until `stop` is set); return the exit status."""
+    """Run until SIGINT/SIGTERM (or until `stop` is set); return the exit status.
+
+    faults: a `belltower.local.faults.LocalFaults` (the fault-injection run, `make chaos`); it is
+        installed on the container and the scheduler stand-in before either is used. None (the
+        default) runs without any fault.
+    """
     from belltower import wiring
     from belltower.local.aws import start_embedded_aws
     from belltower.local.gateway import LocalGateway
@@ -45,11 +51,14 @@ def run_dev(
     try:
         settings = aws.settings
         scheduler = LocalScheduler(
-            on_failure_destination=settings.dlq_arn, lambda_retry_delays=lambda_retry_delays
+            on_failure_destination=settings.dlq_arn, lambda_retry_delays=lambda_retry_delays,
+            faults=faults,
         )
         container = wiring.Container(
             settings, invoker_override=LocalInvoker(scheduler, settings.delivery_function_arn)
         )
+        if faults is not None:  # hook point: fault injection (make chaos), before any AWS client
+            faults.install(container, scheduler)
         wiring.install(container)
 
         # The handlers build on the installed container; import them only now.

@@ -205,6 +205,7 @@ class LocalScheduler:
         handoff_retry_max: float = 1.0,
         function_timeout_seconds: float = 900.0,
         sqs_endpoint_url: str | None = None,
+        faults: Any | None = None,
     ) -> None:
         """
         functions: {function ARN: handler(event, context)}, the targets the stand-in knows.
@@ -213,6 +214,8 @@ class LocalScheduler:
         lambda_retry_delays: delay before each async retry; its length is the retry count
             (AWS: 2 retries, about 1 min then 2 min apart).
         handoff_retry_base / handoff_retry_max: Scheduler's hand-off retry backoff (doubling).
+        faults: fault-injection hook (a `belltower.local.faults.LocalFaults`, for `make chaos`):
+            told of every hand-off, it may ask for a duplicate one. None (default): no faults.
         """
         self._functions: dict[str, Handler] = dict(functions or {})
         self._on_failure = on_failure_destination
@@ -226,6 +229,7 @@ class LocalScheduler:
         self._handoff_retry_max = handoff_retry_max
         self._function_timeout = function_timeout_seconds
         self._sqs_endpoint_url = sqs_endpoint_url
+        self._faults = faults  # hook point: fault injection (None = the exact stand-in)
 
         # Scheduler-thread state: the parsed schedules and the heap of (due, seq, arn, token).
         self._entries: dict[str, _Entry] = {}  # by ARN
@@ -492,6 +496,8 @@ class LocalScheduler:
                 retryable = False
             else:
                 self._start_invocation(target_arn, handler, payload)
+                if self._faults is not None:  # hook point: fault injection (make chaos)
+                    self._maybe_duplicate(fire, target_arn, handler, payload)
                 self._complete(fire)
                 return
 
@@ -515,6 +521,22 @@ class LocalScheduler:
                 return
         self._submit(self._dead_letter_event, fire, payload, execution_id, error, condition)
         self._complete(fire)
+
+    def _maybe_duplicate(self, fire: _Fire, target_arn: str, handler: Handler, payload: str) -> None:
+        """Fault-injection hook point: EventBridge may deliver a fire twice (at-least-once). When
+        the faults ask for it, the same event is handed off again, with a new execution id."""
+        delay = self._faults.on_handoff(fire.entry.name, fire.scheduled_time, payload)
+        if delay is None:
+            return
+        again = substitute_context(
+            fire.entry.target.get("Input") or "{}",
+            schedule_arn=fire.entry.arn,
+            scheduled_time=fire.scheduled_time,
+            execution_id=str(uuid.uuid4()),
+            attempt=fire.attempt,
+        )
+        log.info("duplicate fire of %s (injected, in %.2f s)", fire.entry.arn, delay)
+        self._later(delay, self._start_invocation, target_arn, handler, again)
 
     def _complete(self, fire: _Fire) -> None:
         if fire.delete_after:

@@ -238,3 +238,25 @@ def test_project_shows_its_signing_secret(app):
     assert resp.body["object"] == "project" and resp.body["name"] == "acme"
     [secret] = resp.body["signing_secrets"]
     assert secret["secret"].startswith("whsec_") and secret["expires_at"] is None
+
+
+@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "ThrottlingException",
+                                  "InternalServerError"])  # fmt: skip
+def test_aws_throttling_is_a_503_with_retry_after_not_a_500(app, code):
+    from botocore.exceptions import ClientError
+
+    class ThrottledStore:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise ClientError({"Error": {"Code": code, "Message": "slow down"}}, "PutItem")
+
+            return fail
+
+    real = app.container.store
+    app.container.store = ThrottledStore()
+    try:
+        resp = app.call("GET", "/v1/schedules")
+    finally:
+        app.container.store = real
+    assert resp.status == 503 and resp.body["error"]["code"] == "scheduler_unavailable"
+    assert resp.headers["Retry-After"] == "5"
