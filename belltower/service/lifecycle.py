@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +17,8 @@ from belltower.service import recurring
 from belltower.service.schedules import LIST_LIMIT, get_schedule
 from belltower.service.timers import DIRECT_DISPATCH_WINDOW, fire_event
 from belltower.wiring import Container
+
+logger = logging.getLogger(__name__)
 
 MAX_REPLAY_BATCH = 100
 
@@ -95,7 +99,8 @@ def _put_quietly(c: Container, spec: TimerSpec) -> None:
     try:
         c.timers.put(spec)
     except SchedulerUnavailable:
-        pass
+        # Harmless, like a failed delete_timer: DynamoDB says paused, so its fires are dropped.
+        logger.warning("could not disable timer; its fires will be dropped", extra={"timer": spec.name})
 
 
 def _deliver_now(c: Container, occ: Occurrence) -> Occurrence:
