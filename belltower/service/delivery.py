@@ -13,6 +13,13 @@ EventBridge and Lambda may both deliver an event twice. The occurrence id is der
 is claimed with a versioned write (`next_attempt` + a lease), so a duplicate event finds the claim
 taken and stops. A dead letter goes `failed` -> (SQS) -> `dead_lettered`/`expired`: if the send
 fails, the Lambda retry finds `failed` and finishes the job.
+
+An invocation can die anywhere (a crash, a timeout, a throttled write). Whatever event meets its
+claim next (Lambda's retry of it, a duplicate fire) arms a watch: the same attempt again, as a
+one-time schedule at the lease end, which takes the attempt over if it is still unfinished. So a
+dead invocation is re-driven however often it dies, without using up Lambda's two retries. A
+replay that finds its work recorded finishes what the dead invocation left: the one-shot's
+settlement, the recurring run it counted.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from belltower.domain.schedule_request import DEFAULT_LIMITS
 from belltower.domain.timing import format_utc, parse_rfc3339
 from belltower.service import events, notifications, recurring
 from belltower.service.keys import active_signing_secrets
-from belltower.service.timers import arm, delete_timer
+from belltower.service.timers import DIRECT_DISPATCH_WINDOW, arm, delete_timer
 from belltower.wiring import Container
 
 logger = logging.getLogger(__name__)
@@ -46,10 +53,6 @@ LEASE_GRACE = timedelta(seconds=60)
 #: EventBridge fires within the minute of an `at()`; an early fire waits for the exact time.
 MAX_EARLY_WAIT = timedelta(seconds=60)
 RECORDING_POLLS, RECORDING_POLL_SECONDS = 40, 0.25
-
-
-class AttemptInFlight(Exception):
-    """Another invocation holds this attempt's lease; raising lets Lambda retry us later."""
 
 
 def handle(c: Container, event: dict[str, Any]) -> str:
@@ -93,8 +96,12 @@ def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: date
     schedule = c.store.get_schedule(project_id, schedule_id)
     if schedule is None:
         return "unknown_schedule"
-    if schedule.state != "active":
+    occurrence_id = occurrence_id_for(schedule_id, scheduled_for)
+    counted = schedule.kind == "recurring" and schedule.last_occurrence_id == occurrence_id
+    if schedule.state != "active" and not (counted and schedule.state != "cancelled"):
         logger.info("fire dropped", extra={"schedule_id": schedule_id, "state": schedule.state})
+        if schedule.kind == "recurring" and schedule.state in ("completed", "cancelled"):
+            _delete_timers(c, schedule)  # they should be gone: an invocation died before removing them
         return f"dropped_{schedule.state}"
     if schedule.kind == "one_shot" and schedule.fire_at != scheduled_for:
         return "dropped_stale_fire"  # an old timer of a schedule that was moved
@@ -102,14 +109,18 @@ def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: date
     now = c.clock.now()
     late = not resumed and now - scheduled_for > timedelta(seconds=c.settings.catch_up_window_seconds)
     skip_reason = "missed_catch_up_window" if late else None
-    if schedule.kind == "recurring":
+    if counted:
+        # A replay of the fire that counted this run (the invocation died before its occurrence
+        # was made or finished; perhaps it completed the schedule): deliver what was counted.
+        skip_reason = None
+    elif schedule.kind == "recurring":
         admitted = _admit_recurring(c, schedule, scheduled_for, late)
         if admitted not in ("deliver", "skip"):
             return admitted
         if admitted == "skip" and skip_reason is None:
             skip_reason = "overlap"
     occ = Occurrence(
-        id=occurrence_id_for(schedule_id, scheduled_for),
+        id=occurrence_id,
         project_id=project_id,
         schedule_id=schedule_id,
         scheduled_for=scheduled_for,
@@ -150,8 +161,11 @@ def _admit_recurring(c: Container, schedule: Schedule, scheduled_for: datetime, 
             _complete_recurring(c, schedule, now)
             return "dropped_completed"
         verdict = "deliver"
-        # An older or equal fire time is a duplicate or a straggler: it was counted when it came.
-        if schedule.last_fire_at is None or scheduled_for > schedule.last_fire_at:
+        # An older or equal fire time is a duplicate or a straggler: it was decided when it came
+        # (the latest fire time, if it was not counted, was skipped).
+        if schedule.last_fire_at == scheduled_for:
+            verdict = "skip"
+        elif schedule.last_fire_at is None or scheduled_for > schedule.last_fire_at:
             changed = True
             if late or (schedule.overlap == "skip" and _previous_still_open(c, schedule)):
                 verdict = "skip"
@@ -212,9 +226,13 @@ def _complete_recurring(c: Container, schedule: Schedule, now: datetime) -> None
 
 def _wind_down(c: Container, schedule: Schedule) -> None:
     """A recurring schedule was saved `completed`: remove its EventBridge schedules, announce it."""
+    _delete_timers(c, schedule)
+    _announce(c, schedule, schedule_event(events.next_event_id(c), SCHEDULE_COMPLETED, schedule, c.clock.now()))
+
+
+def _delete_timers(c: Container, schedule: Schedule) -> None:
     for name in schedule.timer_names:
         delete_timer(c, name)
-    _announce(c, schedule, schedule_event(events.next_event_id(c), SCHEDULE_COMPLETED, schedule, c.clock.now()))
 
 
 def on_attempt(c: Container, project_id: str, schedule_id: str, occurrence_id: str, number: int) -> str:
@@ -238,15 +256,21 @@ def _resume(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> s
     """Claim attempt `number` of an existing occurrence, or recognise a duplicate."""
     if occ.state == "failed":
         return _dead_letter(c, schedule, occ)  # a previous invocation died before the SQS send
-    if occ.next_attempt != number or occ.is_terminal:
+    if occ.is_terminal:
+        if _settle_schedule(c, schedule, occ):
+            return "settled"  # the invocation that finished it died before settling the one-shot
+        return "duplicate"
+    if occ.next_attempt != number:
         return "duplicate"
     now = c.clock.now()
     target = _target(c, schedule)
-    if occ.state == "delivering":
+    if occ.state == "delivering" and occ.claimed_at is not None:
         timeout = target.timeout if target else DEFAULT_LIMITS.max_timeout
-        lease_end = occ.claimed_at + timeout + LEASE_GRACE if occ.claimed_at else now
-        if now < lease_end:
-            raise AttemptInFlight(occ.id)
+        lease_end = occ.claimed_at + timeout + LEASE_GRACE
+        if lease_end - now > DIRECT_DISPATCH_WINDOW:
+            return _watch(c, occ, number, lease_end)
+        c.clock.sleep(max((lease_end - now).total_seconds(), 0.0))
+        now = c.clock.now()
     if occ.cancelled_by(schedule):
         return _finish(c, schedule, occ, "cancelled", "schedule_cancelled")
     occ.state, occ.claimed_at, occ.next_attempt_at = "delivering", now, None
@@ -255,6 +279,17 @@ def _resume(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> s
     except StaleWrite:
         return "duplicate"
     return _attempt(c, schedule, target, occ, number)
+
+
+def _watch(c: Container, occ: Occurrence, number: int, lease_end: datetime) -> str:
+    """Attempt `number` is claimed, perhaps by a live invocation, perhaps by a dead one: come back
+    at the lease end (one watch per claim), when a dead claim can be taken over. Returning instead
+    of failing keeps Lambda's retries (and its on-failure records) for real failures."""
+    name = f"{occ.id}-{number}-watch-{int(occ.claimed_at.timestamp())}" if occ.claimed_at else f"{occ.id}-{number}"
+    arm(c, name, lease_end, attempt_event(occ, number))
+    logger.info("attempt in flight; watching its lease",
+                extra={"occurrence_id": occ.id, "attempt": number, "lease_end": format_utc(lease_end)})  # fmt: skip
+    return "in_flight"
 
 
 def _target(c: Container, schedule: Schedule) -> DeliveryTarget | None:
@@ -360,10 +395,11 @@ def _dead_letter(
     return _finish(c, schedule, occ, final, occ.outcome, response_headers)
 
 
-def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> None:
-    """A one-shot is done once its occurrence is: count the run and mark it completed."""
+def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> bool:
+    """A one-shot is done once its occurrence is: count the run and mark it completed. Returns
+    whether this call settled it."""
     if schedule.kind != "one_shot" or occ.origin != "schedule":
-        return
+        return False
     while schedule.state in ("active", "paused"):
         if occ.state not in ("skipped", "cancelled"):
             schedule.record_fire(occ.scheduled_for, c.clock.now())
@@ -373,10 +409,11 @@ def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> None:
         except StaleWrite:
             schedule = c.store.get_schedule(schedule.project_id, schedule.id)
             if schedule is None:
-                return
+                return False
             continue
         _announce(c, schedule, schedule_event(events.next_event_id(c), SCHEDULE_COMPLETED, schedule, c.clock.now()))
-        return
+        return True
+    return False
 
 
 def _announce_occurrence(c: Container, schedule: Schedule, event_type: str, occ: Occurrence) -> None:

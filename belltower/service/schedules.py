@@ -3,6 +3,8 @@ cancel, preview, and a schedule's occurrences."""
 
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,11 +23,15 @@ from belltower.service import recurring
 from belltower.service.timers import DIRECT_DISPATCH_WINDOW, arm, delete_timer, fire_event, put_all
 from belltower.wiring import Container
 
+logger = logging.getLogger(__name__)
+
 LIST_LIMIT = 20
 #: A request that waits for a concurrent one with the same idempotency key polls its record.
 IDEMPOTENCY_POLLS, IDEMPOTENCY_POLL_SECONDS = 50, 0.1
 #: A pending idempotency record older than this belongs to a request that died (API timeout: 29 s).
 IDEMPOTENCY_ABANDONED_AFTER = timedelta(seconds=60)
+#: Undoing a create whose timer could not be made: tries, and the first backoff (doubling).
+ROLLBACK_TRIES, ROLLBACK_BACKOFF_SECONDS = 5, 0.1
 
 
 @dataclass(frozen=True)
@@ -178,10 +184,23 @@ def _store_and_arm(c: Container, schedule: Schedule) -> Schedule:
     try:
         start_timers(c, schedule, timers)
     except SchedulerUnavailable:
-        # DynamoDB is the source of truth: without its timer the schedule must not exist at all.
-        c.store.delete_schedule(schedule.project_id, schedule.id, endpoint_id=schedule.endpoint_id)
+        _undo_create(c, schedule)
         raise
     return schedule
+
+
+def _undo_create(c: Container, schedule: Schedule) -> None:
+    """DynamoDB is the source of truth: without its timer the schedule must not exist at all. The
+    delete may meet the same trouble as the timer (a throttle), so it is retried with backoff."""
+    for attempt in range(ROLLBACK_TRIES):
+        try:
+            c.store.delete_schedule(schedule.project_id, schedule.id, endpoint_id=schedule.endpoint_id)
+            return
+        except Exception:
+            if attempt == ROLLBACK_TRIES - 1:
+                logger.error("schedule left without its timer", extra={"schedule_id": schedule.id})
+                raise
+            c.clock.sleep(ROLLBACK_BACKOFF_SECONDS * 2**attempt)
 
 
 def update_schedule(c: Container, project: dict[str, Any], schedule_id: str, patch: Any) -> Schedule:
