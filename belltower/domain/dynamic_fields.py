@@ -56,38 +56,45 @@ def reference(value: Any) -> tuple[str, list[str]] | None:
     return match.group(1), path[1:].split(".") if path else []
 
 
+def _walk(value: Any, found: list[str], strict: bool) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if strict and reference(key) is not None:
+                raise InvalidReference(f"dynamic fields are expanded in values, not in keys: {key!r}")
+            _walk(item, found, strict)
+    elif isinstance(value, list):
+        for item in value:
+            _walk(item, found, strict)
+    else:
+        try:
+            ref = reference(value)
+        except InvalidReference:
+            if strict:
+                raise
+            ref = None
+        if ref is not None:
+            found.append(ref[0])
+            if strict and len(found) > MAX_REFERENCES:
+                raise InvalidReference(f"a body holds at most {MAX_REFERENCES} dynamic fields")
+
+
 def scan(body: Any) -> list[str]:
     """The names (sorted) of the dynamic fields a body uses; InvalidReference for a malformed one,
     one used as an object key, or too many."""
     found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                if reference(key) is not None:
-                    raise InvalidReference(f"dynamic fields are expanded in values, not in keys: {key!r}")
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-        else:
-            ref = reference(value)
-            if ref is not None:
-                found.append(ref[0])
-                if len(found) > MAX_REFERENCES:
-                    raise InvalidReference(f"a body holds at most {MAX_REFERENCES} dynamic fields")
-
-    walk(body)
+    _walk(body, found, strict=True)
     return sorted(set(found))
 
 
 def used_in(request: DeliveryRequest) -> frozenset[str]:
-    """The dynamic fields the request's body uses (what must be looked up to expand it); a body
-    that is no longer valid (edited with `/v1`) uses none of the broken ones."""
+    """The dynamic fields the request's body uses (what must be looked up to expand it). A body
+    edited with `/v1` is not checked: what is not a valid reference there is sent as it is."""
+    found: list[str] = []
     try:
-        return frozenset(scan(_body_value(request)))
-    except (InvalidReference, ValueError):
+        _walk(_body_value(request), found, strict=False)
+    except ValueError:
         return frozenset()
+    return frozenset(found)
 
 
 def opted_in(schedule: Schedule) -> bool:

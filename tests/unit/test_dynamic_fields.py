@@ -113,7 +113,8 @@ def test_expand_request():
     assert df.expand_request(plain, ctx) == plain
     assert df.expand_request(DeliveryRequest(url="u"), ctx) == DeliveryRequest(url="u")
     assert df.used_in(as_json) == {"job", "state"} and df.used_in(plain) == frozenset()
-    assert df.used_in(DeliveryRequest(url="u", body='{"a":"$job.."}', body_is_json=True)) == frozenset()
+    assert df.used_in(DeliveryRequest(url="u", body='{"a":"$job..","b":"$state"}', body_is_json=True)) == {"state"}
+    assert df.used_in(DeliveryRequest(url="u", body="{not json", body_is_json=True)) == frozenset()
 
 
 def test_opt_in():
