@@ -84,9 +84,10 @@ def check_size(body: bytes) -> None:
 
 
 def _int(item: Mapping[str, Any], key: str, low: int, high: int | None, default: int | None) -> int | None:
-    value = item.get(key, default)
+    """`item[key]` checked to be an integer in range; absent or null → `default`."""
+    value = item.get(key)
     if value is None:
-        return None
+        return default
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
         raise _bad(f"{key} must be an integer from {low}" + (f" to {high}" if high is not None else ""), key)
     return value

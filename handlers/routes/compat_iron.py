@@ -172,7 +172,8 @@ def set_task_progress(project_id: str, task_id: str) -> Response:
     try:
         schedules.update_schedule(container(), caller, task.id, {"metadata": iron.with_progress(task.metadata, value)})
     except Conflict:
-        status = iron.task_view(task, _last(task))["status"]
+        finished = _find(caller, task_id, "task", "Task")  # as it is now (it may have finished meanwhile)
+        status = iron.task_view(finished, _last(finished))["status"]
         raise iron.NotAcceptable(f"Task has finished ({status}): progress can be set only while it is queued "
                                  "or running") from None
     except BelltowerError as error:

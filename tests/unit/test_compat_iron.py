@@ -29,6 +29,12 @@ def test_task_sample_maps_to_a_one_shot():
     assert timed["timeout"] == 900 and timed["delay"] == 90
 
 
+def test_null_numbers_are_their_defaults():
+    [(_, native)] = iron.tasks_to_native({"tasks": [{"code_name": "W", "delay": None, "priority": None,
+                                                      "timeout": None}]})  # fmt: skip
+    assert native["delay"] == 1 and native["metadata"]["iron"]["priority"] == 0 and "timeout" not in native
+
+
 def test_schedule_forms():
     [(_, one)] = iron.schedules_to_native({"schedules": [{"delay": 60, "payload": "p", "name": "N", "code_name": "W"}]}, NOW)
     assert one["delay"] == 60 and one["name"] == "N" and one["metadata"]["iron"]["delay"] == 60
