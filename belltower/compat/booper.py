@@ -10,7 +10,8 @@ Mapping (docs/compat.md has the full table):
 - `callback_url`, `webhook_url` pass through (native lifecycle events, see docs/compat.md).
 - `idempotency_key` is kept in metadata; the router makes the first job win until it executes.
 - What only the Booper response needs (the timing fields as sent) lives in `metadata.booper`.
-- Dynamic fields (`$job`, `$state`, `$previous`) are refused: the engine sends bodies verbatim.
+- Dynamic fields (`$job`, `$state`, `$previous`, belltower.domain.dynamic_fields) are checked
+  here; a body that uses them sets `metadata.booper.dynamic_fields`, and delivery expands them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from belltower.domain import dynamic_fields
 from belltower.domain.durations import parse_duration
 from belltower.domain.errors import BelltowerError, InvalidRequest, Unprocessable
 from belltower.domain.models import Occurrence, Schedule
@@ -31,7 +33,6 @@ METHODS = ("get", "post", "put", "patch", "delete")
 FIELDS = frozenset({"method", "url", "query", "body", "headers", "schedule_in", "scheduled_at", "repeat_every",
                     "cron", "idempotency_key", "callback_url", "webhook_url", "name", "description"})  # fmt: skip
 TIMING_ARGS = ("schedule_in", "scheduled_at", "repeat_every", "cron")
-DYNAMIC_FIELDS = ("$job", "$state", "$previous")
 #: Native error params → the Booper field the client sent.
 PARAMS = {"endpoint": "url", "delay": "schedule_in", "fire_at": "scheduled_at", "every": "repeat_every",
           "start_at": "schedule_in", "idempotency_key": "idempotency_key"}  # fmt: skip
@@ -41,16 +42,6 @@ REDACTED = "[redacted]"
 
 def _invalid(field: str, message: str) -> Unprocessable:
     return Unprocessable(message, param=field, code="invalid_field")
-
-
-def _has_dynamic(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.startswith(DYNAMIC_FIELDS)
-    if isinstance(value, Mapping):
-        return any(_has_dynamic(k) or _has_dynamic(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_dynamic(v) for v in value)
-    return False
 
 
 def _timestamp(value: Any) -> Any:
@@ -72,9 +63,10 @@ def to_native(body: Any, now: datetime) -> dict[str, Any]:
     method = body.get("method", "get")
     if not isinstance(method, str) or method.lower() not in METHODS:
         raise _invalid("method", f"must be one of {', '.join(METHODS)}")
-    if _has_dynamic(body.get("body")):
-        raise _invalid("body", "dynamic fields ($job, $state, $previous) are not supported by this scheduler; "
-                               "send the body literally")  # fmt: skip
+    try:
+        dynamic = dynamic_fields.scan(body.get("body"))
+    except dynamic_fields.InvalidReference as exc:
+        raise _invalid("body", str(exc)) from None
     if "schedule_in" in body and "scheduled_at" in body:
         raise _invalid("scheduled_at", "set either schedule_in or scheduled_at, not both")
     if "repeat_every" in body and "cron" in body:
@@ -99,6 +91,8 @@ def to_native(body: Any, now: datetime) -> dict[str, Any]:
         native["delay"] = body.get("schedule_in", 1)
     args = {k: body[k] for k in TIMING_ARGS if k in body}
     meta: dict[str, Any] = {"compat": COMPAT, "booper": {"args": args}}
+    if dynamic:
+        meta["booper"]["dynamic_fields"] = True
     if body.get("idempotency_key") is not None:
         if not isinstance(body["idempotency_key"], str):
             raise _invalid("idempotency_key", "must be a string")

@@ -10,18 +10,23 @@
   `priority` (0-2) is accepted and kept (it has no native meaning: nothing queues).
 - Times in responses are Unix nanoseconds (`created_at`, `start_time`, ...) or RFC 3339 strings
   (`start_at`, `end_at`, `next_start`), as in the seed. Errors are `{"msg"}` with 401, 404, 405,
-  and 406 for any invalid request.
+  and 406 for any invalid request (a request over 64 KB included); 400 for what Belltower does
+  not do by design (uploading or downloading code).
+- Code packages are the project's endpoint profiles (`code_view`); a task's log is built from its
+  occurrences' attempts (`task_log`); `progress` is kept in `metadata.iron.progress`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from belltower.domain.errors import BelltowerError, InvalidRequest
-from belltower.domain.models import Occurrence, Schedule
+from belltower.domain.models import Endpoint, Occurrence, Schedule
 from belltower.domain.timing import format_utc
 
 COMPAT = "iron"
@@ -34,12 +39,27 @@ TASK_STATUS = {"scheduled": "queued", "delivering": "running", "retrying": "runn
                "failed": "error", "dead_lettered": "error", "expired": "killed", "skipped": "killed",
                "cancelled": "cancelled"}  # fmt: skip
 _NAIVE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?", re.ASCII)
+#: "all requests are limited to 64KB in size, unless otherwise noted" (the code upload is noted).
+MAX_REQUEST_BYTES = 64 * 1024
+#: A progress `msg` is kept in the schedule's metadata (4 KB in all), so it is capped below that.
+MAX_PROGRESS_MSG_BYTES = 2048
+RUNTIME = "http"
+DELIVERS_TO_HTTP = ("Belltower delivers to HTTP endpoints; create an endpoint profile with POST /v1/endpoints "
+                    "(its name is the code_name your tasks use)")  # fmt: skip
+UPLOAD_REFUSED = "Code packages cannot be uploaded: " + DELIVERS_TO_HTTP
 
 
 class NotAcceptable(InvalidRequest):
     """406: IronWorker's "invalid request" (also a missing JSON Content-Type)."""
 
     status = 406
+
+
+class NotSupported(BelltowerError):
+    """400: what IronWorker does and Belltower does not by design (uploading or downloading code)."""
+
+    status = 400
+    code = "not_supported"
 
 
 def _bad(message: str, param: str | None = None) -> NotAcceptable:
@@ -58,10 +78,16 @@ def is_json(content_type: str | None) -> bool:
     return (content_type or "").split(";")[0].strip().lower() == "application/json"
 
 
+def check_size(body: bytes) -> None:
+    if len(body) > MAX_REQUEST_BYTES:
+        raise _bad(f"the request is {len(body)} bytes; requests are limited to 64KB")
+
+
 def _int(item: Mapping[str, Any], key: str, low: int, high: int | None, default: int | None) -> int | None:
-    value = item.get(key, default)
+    """`item[key]` checked to be an integer in range; absent or null → `default`."""
+    value = item.get(key)
     if value is None:
-        return None
+        return default
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
         raise _bad(f"{key} must be an integer from {low}" + (f" to {high}" if high is not None else ""), key)
     return value
@@ -100,6 +126,18 @@ def _items(body: Any, key: str) -> list[Any]:
 
 def _time(value: Any, param: str) -> Any:
     return value + "Z" if isinstance(value, str) and _NAIVE.fullmatch(value) else value
+
+
+def webhook_to_native(code_name: str | None, body: bytes) -> tuple[str, dict[str, Any]]:
+    """`POST /tasks/webhook?code_name=X`: the raw request body is the payload of a task queued now."""
+    if not code_name:
+        raise _bad("code_name is required: POST /tasks/webhook?code_name=<the code package>", "code_name")
+    try:
+        payload = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad("the webhook body must be UTF-8 text (it becomes the task's payload)", "payload") from None
+    [item] = tasks_to_native({"tasks": [{"code_name": code_name, "payload": payload}]})
+    return item
 
 
 def tasks_to_native(body: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -185,7 +223,125 @@ def task_view(schedule: Schedule, last: Occurrence | None) -> dict[str, Any]:
     }
     if last is not None and last.attempts and last.attempts[-1].error:
         view["msg"] = last.attempts[-1].error
+    progress = iron.get("progress")
+    if isinstance(progress, Mapping):
+        for key in ("percent", "msg"):
+            if progress.get(key) is not None:
+                view[key] = progress[key]
     return view
+
+
+def progress(body: Any) -> dict[str, Any]:
+    """`POST /tasks/{id}/progress {percent, msg}` → what `metadata.iron.progress` holds. Each call
+    replaces the previous progress (a field left out is no longer shown)."""
+    if not isinstance(body, Mapping):
+        raise _bad("the body must be an object with percent and/or msg")
+    unknown = sorted(set(body) - {"percent", "msg"})
+    if unknown:
+        raise _bad(f"unknown field {unknown[0]}", unknown[0])
+    if body.get("percent") is None and body.get("msg") is None:
+        raise _bad("send percent (an integer from 0 to 100) and/or msg (a string)")
+    out: dict[str, Any] = {}
+    if body.get("percent") is not None:
+        out["percent"] = _int(body, "percent", 0, 100, None)
+    if body.get("msg") is not None:
+        if not isinstance(body["msg"], str):
+            raise _bad("msg must be a string", "msg")
+        if len(json.dumps(body["msg"]).encode()) > MAX_PROGRESS_MSG_BYTES:
+            raise _bad(f"msg is limited to {MAX_PROGRESS_MSG_BYTES} bytes (as JSON) here: a task's progress is "
+                       "kept with the task", "msg")  # fmt: skip
+        out["msg"] = body["msg"]
+    return out
+
+
+def with_progress(metadata: Mapping[str, Any], value: Mapping[str, Any]) -> dict[str, Any]:
+    """The schedule's metadata with `iron.progress` replaced (the whole metadata goes in a PATCH)."""
+    return {**metadata, "iron": {**metadata["iron"], "progress": dict(value)}}
+
+
+def _attempt_line(attempt: Any) -> str:
+    when = format_utc(attempt.started_at)
+    if attempt.status_code is not None:
+        result = f"HTTP {attempt.status_code} in {attempt.duration_ms} ms"
+        if attempt.error:
+            result += f" ({attempt.error})"
+    else:
+        result = f"{attempt.error or 'no response'} after {attempt.duration_ms} ms"
+    return f"{when} attempt {attempt.number}: {result}"
+
+
+def _end_line(occ: Occurrence) -> str:
+    if occ.state == "retrying":
+        return "retrying" + (f" at {format_utc(occ.next_attempt_at)}" if occ.next_attempt_at else "")
+    if occ.state in ("scheduled", "delivering", "failed"):
+        return {"scheduled": "queued", "delivering": "running", "failed": "error"}[occ.state]
+    line = (format_utc(occ.completed_at) + " " if occ.completed_at else "") + TASK_STATUS.get(occ.state, occ.state)
+    return line + (f" ({occ.outcome})" if occ.outcome and occ.state != "succeeded" else "")
+
+
+def task_log(schedule: Schedule, occurrences: Sequence[Occurrence]) -> str:
+    """`GET /tasks/{id}/log` (text/plain): every attempt of the task, oldest first: when it started,
+    the HTTP status (or the error) and how long it took, then the response body it got (the
+    closest thing to a worker's output: the first 4 KB the engine keeps), indented; then how the
+    run ended. A task replayed with `/v1` has one section per run."""
+    lines: list[str] = []
+    runs = sorted(occurrences, key=lambda o: o.id)
+    for number, occ in enumerate(runs, start=1):
+        if len(runs) > 1:
+            origin = f"replay of {occ.replay_of}" if occ.replay_of else occ.origin
+            lines.append(f"--- run {number}: {occ.id}" + ("" if origin == "schedule" else f", {origin}") + " ---")
+        for attempt in occ.attempts:
+            lines.append(_attempt_line(attempt))
+            lines += ["  " + line for line in (attempt.response_excerpt or "").splitlines()]
+        lines.append(_end_line(occ))
+    if not runs:
+        if schedule.state == "cancelled":
+            lines.append(format_utc(schedule.updated_at) + " cancelled before it ran")
+        else:
+            runs_at = f" to run at {format_utc(schedule.fire_at)}" if schedule.fire_at else ""
+            lines.append(f"{format_utc(schedule.created_at)} queued{runs_at}")
+    return "\n".join(lines) + "\n"
+
+
+def _timestamper(endpoint: Endpoint) -> dict[str, int | None]:
+    return {"created_at": nanos(endpoint.created_at), "updated_at": nanos(endpoint.updated_at)}
+
+
+def code_view(endpoint: Endpoint) -> dict[str, Any]:
+    """An endpoint profile as a code package: `rev` counts its versions (1 + its edits), and
+    `latest_checksum` changes with every edit (an MD5 of its visible settings and version)."""
+    settings = json.dumps({**endpoint.to_api(), "version": endpoint.version}, sort_keys=True)
+    return {
+        "id": endpoint.id,
+        "Timestamper": _timestamper(endpoint),
+        "project_id": endpoint.project_id,
+        "name": endpoint.name,
+        "runtime": RUNTIME,
+        "latest_checksum": hashlib.md5(settings.encode(), usedforsecurity=False).hexdigest(),
+        "rev": endpoint.version,
+        "latest_history_id": endpoint.id,
+        "latest_change": nanos(endpoint.updated_at),
+    }
+
+
+def revision_view(endpoint: Endpoint) -> dict[str, Any]:
+    """The one revision a profile has: its current settings (earlier versions are not kept)."""
+    return {
+        "id": endpoint.id,
+        "Timestamper": _timestamper(endpoint),
+        "code_id": endpoint.id,
+        "project_id": endpoint.project_id,
+        "rev": endpoint.version,
+        "runtime": RUNTIME,
+        "name": endpoint.name,
+        "file_name": None,
+        "last_email": None,
+    }
+
+
+def download_refused(endpoint: Endpoint) -> NotSupported:
+    return NotSupported(f"Code package {endpoint.name!r} has no code to download: it is the endpoint profile "
+                        f"{endpoint.id} ({endpoint.method} {endpoint.url}). " + DELIVERS_TO_HTTP)  # fmt: skip
 
 
 def schedule_view(schedule: Schedule, now: datetime) -> dict[str, Any]:
@@ -231,6 +387,6 @@ def page(params: Mapping[str, str]) -> tuple[int, int]:
 
 
 def error_response(error: BelltowerError) -> tuple[int, dict[str, Any]]:
-    if error.status in (401, 404, 405, 429, 503):
+    if isinstance(error, NotSupported) or error.status in (401, 404, 405, 429, 503):
         return error.status, {"msg": error.message}
     return 406, {"msg": error.message}

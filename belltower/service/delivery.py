@@ -41,7 +41,7 @@ from belltower.domain.outbound import build_request
 from belltower.domain.retry import Verdict, classify, next_delay, parse_retry_after
 from belltower.domain.schedule_request import DEFAULT_LIMITS
 from belltower.domain.timing import format_utc, parse_rfc3339
-from belltower.service import events, notifications, recurring
+from belltower.service import dynamic_bodies, events, notifications, recurring
 from belltower.service.keys import active_signing_secrets
 from belltower.service.timers import DIRECT_DISPATCH_WINDOW, arm, delete_timer
 from belltower.wiring import Container
@@ -311,7 +311,7 @@ def _attempt(c: Container, schedule: Schedule, target: DeliveryTarget | None, oc
         occ.outcome = "endpoint_deleted"
         return _dead_letter(c, schedule, occ)
     request = build_request(
-        target.request,
+        dynamic_bodies.request_for(c, schedule, occ, number, target.request),  # Booper's $job, $state, $previous
         occurrence_id=occ.id,
         schedule_id=schedule.id,
         scheduled_for=occ.scheduled_for,

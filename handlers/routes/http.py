@@ -74,7 +74,8 @@ def _check_query_names(router: Router) -> None:
             raise InvalidRequest(f"unknown query parameter `{name}`", param=name, code="unknown_field")
 
 
-def json_body(router: Router) -> Any:
+def raw_body(router: Router) -> bytes:
+    """The request body as sent (API Gateway base64-encodes one that is not UTF-8 text)."""
     event = router.current_event
     raw: str | bytes = event.body or ""
     if event.is_base64_encoded:
@@ -82,7 +83,11 @@ def json_body(router: Router) -> Any:
             raw = base64.b64decode(raw, validate=True)
         except (binascii.Error, ValueError):
             raise InvalidRequest("the request body is not valid", code="invalid_json") from None
-    data = raw.encode("utf-8", errors="surrogatepass") if isinstance(raw, str) else raw
+    return raw.encode("utf-8", errors="surrogatepass") if isinstance(raw, str) else raw
+
+
+def json_body(router: Router) -> Any:
+    data = raw_body(router)
     if len(data) > MAX_REQUEST_BYTES:
         raise InvalidRequest("the request body is over 1 MB", code="invalid_json")
     try:

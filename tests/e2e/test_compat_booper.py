@@ -128,7 +128,8 @@ def test_errors_have_the_booper_shape(dev_server):
         ({"url": "https://example.com", "scheduled_at": "yesterday"}, "scheduled_at"),
         ({"url": "https://example.com", "repeat_every": 5}, "repeat_every"),
         ({"url": "https://example.com", "cron": "nope"}, "cron"),
-        ({"url": "https://example.com", "repeat_every": 60, "body": {"last": "$previous.body"}}, "body"),
+        ({"url": "https://example.com", "repeat_every": 60, "body": {"last": "$previous..body"}}, "body"),
+        ({"url": "https://example.com", "repeat_every": 60, "body": {"$job": "id"}}, "body"),
     ]
     for body, field in cases:
         resp = booper(dev_server, "POST", "/api/jobs", body)
@@ -141,3 +142,26 @@ def test_errors_have_the_booper_shape(dev_server):
     assert unauth.status == 401 and unauth.json() == {"errors": {"detail": "Unauthorized"}}
     missing = booper(dev_server, "GET", "/api/jobs/nope")
     assert missing.status == 404 and missing.json() == {"errors": {"detail": "Not Found"}}
+
+
+def test_dynamic_fields_of_a_recurring_job(dev_server, receiver):
+    receiver.program("/sync", [(200, {}, {"state": {"cursor": "c1"}, "synced": 3})])
+    body = {"job": "$job.id", "run": "$job.occurrence_id", "cursor": "$state.cursor",
+            "previous": {"status": "$previous.status_code", "synced": "$previous.body.synced"}}  # fmt: skip
+    resp = booper(dev_server, "POST", "/api/jobs", {"method": "post", "url": receiver.url + "/sync", "body": body,
+                                                      "repeat_every": [1, "hour"], "schedule_in": 2})  # fmt: skip
+    assert resp.status == 200, resp.text
+    job_id = resp.json()["data"]["id"]
+    assert resp.json()["data"]["args"]["body"] == body
+    (first,) = receiver.wait_for(1, path="/sync")
+    assert first.json() == {"job": job_id, "run": first.header("idempotency-key"), "cursor": None,
+                            "previous": {"status": None, "synced": None}}  # fmt: skip
+    wait_until(lambda: dev_server.request("GET", f"/v1/schedules/{job_id}/occurrences").json()["data"],
+               lambda occs: occs and occs[0]["state"] == "succeeded")
+    # the next run (triggered now rather than waiting an hour) sees the first one's result
+    assert dev_server.request("POST", f"/v1/schedules/{job_id}/trigger").status in (200, 201, 202)
+    second = receiver.wait_for(2, path="/sync")[1]
+    assert second.json() == {"job": job_id, "run": second.header("idempotency-key"), "cursor": "c1",
+                             "previous": {"status": 200, "synced": 3}}  # fmt: skip
+    assert second.header("content-type") == "application/json"
+    assert booper(dev_server, "DELETE", f"/api/jobs/{job_id}").status == 200

@@ -89,6 +89,26 @@ def test_iron(app, item, content_type):
     msg_error(app.call("POST", base + "/schedules", item, api_key=None, headers=headers))
 
 
+@RELAXED
+@given(progress=JSON, raw=st.text(max_size=200), code_name=st.none() | st.text(max_size=20),
+       any_id=st.sampled_from(["", "x", "4ea9c05dcddb131f1a000002", "ep_01JCK8X3N8ZJ6Q9V8W4Y2R1T0S"]))  # fmt: skip
+def test_iron_codes_webhook_and_progress(app, progress, raw, code_name, any_id):
+    made = app.call("POST", "/v1/endpoints", {"name": "W", "url": DESTINATION})
+    base = f"/compat/iron/2/projects/{app.project['id']}"
+    headers = {"authorization": f"OAuth {app.api_key}", "content-type": "application/json"}
+    task = app.call("POST", base + "/tasks", {"tasks": [{"code_name": "W", "delay": 600}]}, api_key=None,
+                    headers=headers).body["tasks"][0]["id"]  # fmt: skip
+    for task_id in (task, any_id):
+        msg_error(app.call("POST", f"{base}/tasks/{task_id}/progress", progress, api_key=None, headers=headers))
+    query = {} if code_name is None else {"code_name": code_name}
+    msg_error(app.call("POST", base + "/tasks/webhook", raw_body=raw, query=query, api_key=None, headers=headers))
+    for code_id in (made.body["id"], any_id):
+        for method, suffix in (("GET", ""), ("GET", "/revisions"), ("GET", "/download"), ("DELETE", "")):
+            msg_error(app.call(method, f"{base}/codes/{code_id}{suffix}", api_key=None, headers=headers))
+    msg_error(app.call("POST", base + "/codes", raw_body=raw, api_key=None, headers=headers))
+    msg_error(app.call("GET", base + "/codes", query={"page": raw[:5]}, api_key=None, headers=headers))
+
+
 def test_unknown_paths_and_methods_answer_in_the_seed_shape(app):
     booper_error(app.call("PUT", "/compat/booper/api/jobs"))
     assert app.call("PUT", "/compat/booper/api/jobs").status == 405

@@ -41,13 +41,20 @@ def test_recurring_takes_the_first_run_as_start_at():
     ({}, "url"), ({"url": "https://h", "method": "trace"}, "method"), ({"url": "https://h", "bogus": 1}, "bogus"),
     ({"url": "https://h", "schedule_in": 1, "scheduled_at": 2}, "scheduled_at"),
     ({"url": "https://h", "repeat_every": 60, "cron": "* * * * *"}, "cron"),
-    ({"url": "https://h", "body": {"a": ["$job.id"]}}, "body"),
+    ({"url": "https://h", "body": {"a": ["$job..id"]}}, "body"), ({"url": "https://h", "body": {"$job": 1}}, "body"),
     ({"url": "https://h", "idempotency_key": 5}, "idempotency_key"),
 ])  # fmt: skip
 def test_bad_requests_name_the_booper_field(body, field):
     with pytest.raises(Unprocessable) as caught:
         booper.to_native(body, NOW)
     assert booper.error_response(caught.value) == (422, {"errors": {field: [caught.value.message]}})
+
+
+def test_a_body_with_dynamic_fields_opts_in():
+    native = booper.to_native({"url": "https://h", "repeat_every": 60, "body": {"cursor": "$state.cursor"}}, NOW)
+    assert native["body"] == {"cursor": "$state.cursor"} and native["metadata"]["booper"]["dynamic_fields"] is True
+    plain = booper.to_native({"url": "https://h", "body": {"cursor": "$jobs", "n": 1}}, NOW)
+    assert "dynamic_fields" not in plain["metadata"]["booper"]
 
 
 def test_native_errors_map_back_to_booper_fields():
