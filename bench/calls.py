@@ -27,8 +27,8 @@ WRITE_REASONS = [  # (window, item description prefix, why the write exists)
                                             "EventBridge/Lambda duplicates and claims attempt 1 (the lease)"),
     ("fire", "occurrence state=succeeded", "the outcome: attempt record, final state, retention TTL"),
     ("fire", "schedule state=completed", "the one-shot's run_count / last_fire_at / state=completed"),
-    ("fire", "event", "the project's event feed (GET /v1/events, webhook_url): one item per lifecycle event"),
-    ("create", "event", "the project's event feed: one item per lifecycle event"),
+    ("fire", "event", "the project's event feed (GET /v1/events, webhook_url): one item per step; an outcome and the completion it causes share one"),
+    ("create", "event", "the project's event feed: one item per step"),
 ]
 
 

@@ -382,18 +382,22 @@ class Store:
             return
 
     # --- lifecycle events ------------------------------------------------------------------------
-    # Item: pk=<project>#events, sk=<event id> (ids sort by creation), `doc`, `expires_at` (TTL).
-    # One plain PutItem per event; the feed is one Query of the project's partition.
-    def put_event(self, event: Event, expires_at: int) -> None:
-        self._table.put_item(Item={PK: _events_pk(event.project_id), SK: event.id, "doc": json.dumps(event.to_doc()),
-                                   r.TABLE_TTL_ATTRIBUTE: expires_at})  # fmt: skip
+    # Item: pk=<project>#events, sk=<id of its last event> (ids sort by creation), `doc` (a JSON
+    # list of the events it holds, in order), `expires_at` (TTL). One PutItem records the events
+    # of one step together (an occurrence's outcome and its one-shot's completion: one write unit
+    # instead of two); the feed is one Query of the project's partition, items expanded in order.
+    def put_events(self, events: list[Event], expires_at: int) -> None:
+        self._table.put_item(Item={
+            PK: _events_pk(events[0].project_id), SK: events[-1].id,
+            "doc": json.dumps([e.to_doc() for e in events], separators=(",", ":")), r.TABLE_TTL_ATTRIBUTE: expires_at,
+        })  # fmt: skip
 
     def list_events(self, project_id: str, *, after: str | None, until: str, limit: int) -> Page:
         """Oldest first: events with `after` < id <= `until`; `next_cursor` is the last id when more follow."""
         values = {":p": _events_pk(project_id), ":lo": after or "evt_", ":hi": until}
-        items: list[dict[str, Any]] = []
+        events: list[Event] = []
         start: dict[str, Any] | None = None
-        while len(items) <= limit:
+        while len(events) <= limit:
             query: dict[str, Any] = {
                 "KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
                 "ExpressionAttributeValues": values, "ConsistentRead": True, "Limit": limit + 2,
@@ -401,12 +405,13 @@ class Store:
             if start:
                 query["ExclusiveStartKey"] = start
             resp = self._table.query(**query)
-            items += [item for item in resp.get("Items", []) if item[SK] != after]
+            for item in resp.get("Items", []):
+                events += [e for e in map(Event.from_doc, json.loads(item["doc"])) if after is None or e.id > after]
             start = resp.get("LastEvaluatedKey")
             if not start:
                 break
-        events = [Event.from_doc(json.loads(item["doc"])) for item in items[:limit]]
-        return Page(events, events[-1].id if len(items) > limit else None)
+        page = events[:limit]
+        return Page(page, page[-1].id if len(events) > limit else None)
 
     # --- endpoint profiles -----------------------------------------------------------------------
     # Item: pk=<project>#<endpoint id>, sk=endpoint; GSI1 <project>#endpoints lists them newest

@@ -131,7 +131,7 @@ def on_fire(c: Container, project_id: str, schedule_id: str, scheduled_for: date
     if skip_reason is not None:
         occ.state, occ.outcome, occ.completed_at, occ.claimed_at = "skipped", skip_reason, now, None
         if c.store.create_occurrence(occ, expires_at=c.retention_deadline(now)):
-            _settle_schedule(c, schedule, occ)
+            _announce(c, schedule, *_settle_schedule(c, schedule, occ))
             return "skipped"
         return "duplicate"
     if c.store.create_occurrence(occ):
@@ -257,9 +257,14 @@ def _resume(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> s
     if occ.state == "failed":
         return _dead_letter(c, schedule, occ)  # a previous invocation died before the SQS send
     if occ.is_terminal:
-        if _settle_schedule(c, schedule, occ):
-            return "settled"  # the invocation that finished it died before settling the one-shot
-        return "duplicate"
+        completed = _settle_schedule(c, schedule, occ)
+        if not completed:
+            return "duplicate"
+        # The invocation that finished it died before settling the one-shot (and before recording
+        # the outcome's event, which goes with the completion's).
+        finished = [_occurrence_event(c, FINISHED[occ.state], occ)] if occ.state in FINISHED else []
+        _announce(c, schedule, *finished, *completed)
+        return "settled"
     if occ.next_attempt != number:
         return "duplicate"
     now = c.clock.now()
@@ -364,12 +369,11 @@ def _finish(
     due = callbacks_due(schedule, occ)
     occ.callbacks = {kind: notifications.pending() for kind, _ in due}
     c.store.save_occurrence(occ, expires_at=c.retention_deadline(now))
-    if state in FINISHED:
-        _announce_occurrence(c, schedule, FINISHED[state], occ)
+    finished = [_occurrence_event(c, FINISHED[state], occ)] if state in FINISHED else []
     for kind, url in due:
         result = callback(kind, url, occ, response_headers or {}, now)
         notifications.dispatch(c, occ.project_id, schedule.id, result, occurrence_id=occ.id)
-    _settle_schedule(c, schedule, occ)
+    _announce(c, schedule, *finished, *_settle_schedule(c, schedule, occ))
     return state
 
 
@@ -395,11 +399,11 @@ def _dead_letter(
     return _finish(c, schedule, occ, final, occ.outcome, response_headers)
 
 
-def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> bool:
+def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> list[Event]:
     """A one-shot is done once its occurrence is: count the run and mark it completed. Returns
-    whether this call settled it."""
+    the `schedule.completed` event to announce if this call settled it (else nothing)."""
     if schedule.kind != "one_shot" or occ.origin != "schedule":
-        return False
+        return []
     while schedule.state in ("active", "paused"):
         if occ.state not in ("skipped", "cancelled"):
             schedule.record_fire(occ.scheduled_for, c.clock.now())
@@ -409,21 +413,27 @@ def _settle_schedule(c: Container, schedule: Schedule, occ: Occurrence) -> bool:
         except StaleWrite:
             schedule = c.store.get_schedule(schedule.project_id, schedule.id)
             if schedule is None:
-                return False
+                return []
             continue
-        _announce(c, schedule, schedule_event(events.next_event_id(c), SCHEDULE_COMPLETED, schedule, c.clock.now()))
-        return True
-    return False
+        return [schedule_event(events.next_event_id(c), SCHEDULE_COMPLETED, schedule, c.clock.now())]
+    return []
+
+
+def _occurrence_event(c: Container, event_type: str, occ: Occurrence) -> Event:
+    return occurrence_event(events.next_event_id(c), event_type, occ, c.clock.now())
 
 
 def _announce_occurrence(c: Container, schedule: Schedule, event_type: str, occ: Occurrence) -> None:
-    _announce(c, schedule, occurrence_event(events.next_event_id(c), event_type, occ, c.clock.now()))
+    _announce(c, schedule, _occurrence_event(c, event_type, occ))
 
 
-def _announce(c: Container, schedule: Schedule, event: Event) -> None:
-    """A transition was saved: add its event to the project's feed, and send it to `webhook_url`."""
-    events.record(c, event)
-    if schedule.webhook_url:
+def _announce(c: Container, schedule: Schedule, *announced: Event) -> None:
+    """Transitions were saved: add their events to the project's feed (one write), and send each
+    to `webhook_url`."""
+    if not announced:
+        return
+    events.record(c, *announced)
+    for event in announced if schedule.webhook_url else ():
         notification = Notification(WEBHOOK, schedule.webhook_url, event.id, event.to_api())
         notifications.dispatch(c, schedule.project_id, schedule.id, notification)
 

@@ -1,6 +1,7 @@
 """The project's event feed: recording lifecycle events, and reading them in order.
 
-Delivery records an event after the transition it announces is saved (one PutItem each). A
+Delivery records an event after the transition it announces is saved (one PutItem per step: the
+events of one step, an outcome and the completion it causes, share an item). A
 failure to record one is logged and does not fail the delivery: the occurrence's own record is
 the source of truth, the feed a convenience view of it.
 """
@@ -30,12 +31,12 @@ def next_event_id(c: Container) -> str:
     return c.event_ids.next(c.clock.now())
 
 
-def record(c: Container, event: Event) -> None:
-    """Append `event` to its project's feed; kept as long as finished occurrences."""
+def record(c: Container, *recorded: Event) -> None:
+    """Append events (of one project, in id order) to its feed; kept as long as finished occurrences."""
     try:
-        c.store.put_event(event, c.retention_deadline(event.created_at))
+        c.store.put_events(list(recorded), c.retention_deadline(recorded[-1].created_at))
     except Exception:  # noqa: BLE001 - the transition is saved; losing its event must not undo it
-        logger.exception("lifecycle event not recorded", extra={"event_id": event.id, "event_type": event.type})
+        logger.exception("lifecycle event not recorded", extra={"event_ids": [e.id for e in recorded]})
 
 
 def list_events(c: Container, project: dict[str, Any], params: dict[str, str]) -> Page:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+import boto3
 import pytest
 
+from bench.aws_calls import item_size
 from belltower.service import keys
 from belltower.service.events import SETTLE_TIME
 from tests.support.app import DESTINATION, app  # noqa: F401  (fixture)
@@ -146,10 +149,32 @@ def test_each_project_sees_only_its_own_events(app):
 
 
 def test_a_failure_to_record_an_event_does_not_fail_the_delivery(app):
-    def unavailable(event, expires_at):
+    def unavailable(events, expires_at):
         raise ConnectionError("DynamoDB unreachable")
 
-    app.container.store.put_event = unavailable
+    app.container.store.put_events = unavailable
     schedule = schedule_one(app)
     assert fire(app, schedule) == "succeeded"
     assert app.call("GET", f"/v1/schedules/{schedule['id']}").body["state"] == "completed"
+
+
+def test_an_outcome_and_the_completion_it_causes_share_one_item_and_page_one_event_at_a_time(app):
+    # Given a one-shot delivered at once: its outcome and its completion are written together
+    schedule = schedule_one(app)
+    fire(app, schedule)
+    table = boto3.resource("dynamodb").Table(app.container.settings.table_name)
+    items = [i for i in table.scan()["Items"] if i["pk"].endswith("#events")]
+    assert sorted(len(json.loads(i["doc"])) for i in items) == [1, 2]
+    assert all(item_size(i) <= 1024 for i in items)  # one write unit each
+
+    # Then a reader paging one event at a time sees each once, in order, across the shared item
+    seen, cursor = [], None
+    for _ in range(5):
+        page = feed(app, limit="1", **({"after": cursor} if cursor else {}))
+        seen += page["data"]
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    assert [e["type"] for e in seen] == ["occurrence.started", "occurrence.succeeded", "schedule.completed"]
+    assert feed(app, after=seen[1]["id"])["data"] == seen[2:]
+    assert feed(app, after=seen[2]["id"])["data"] == []
