@@ -308,7 +308,8 @@ class Chaos:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def wait_quiet(self) -> str:
-        """Wait until every schedule completed and the stand-in is idle ("quiescent"), or nothing
+        """Wait until every schedule completed, the stand-in is idle and no EventBridge schedule is
+        left (a retry of an occurrence may outlive its recurring schedule) ("quiescent"), or nothing
         can happen any more ("stuck": open schedules, yet no EventBridge schedule left and no
         pending invocation or retry), or the deadline ("deadline")."""
         scheduler = self.faults.scheduler
@@ -321,7 +322,7 @@ class Chaos:
             if dict(states) != last:
                 self.say(f"schedules {dict(states)}; stand-in work pending: {pending}")
                 last, changed = dict(states), time.monotonic()
-            if set(states) <= {"completed"} and pending == 0 and scheduler.wait_idle(2):
+            if set(states) <= {"completed"} and pending == 0 and not self.timers() and scheduler.wait_idle(2):
                 return "quiescent"
             idle_polls = idle_polls + 1 if pending == 0 else 0
             if idle_polls >= 3 and (not self.timers() or time.monotonic() - changed > stable_for):
@@ -567,7 +568,7 @@ def run(cfg: Config, report: TextIO) -> bool:
         statuses = Counter(str(c.status) for c in chaos.api_calls)
         say(f"created {sum(1 for c in chaos.api_calls if c.status == 201)} schedules; API answers {dict(statuses)}")
         ending = chaos.wait_quiet()
-        say({"quiescent": "quiescent: every schedule completed, nothing pending",
+        say({"quiescent": "quiescent: every schedule completed, nothing pending, no EventBridge schedule left",
              "stuck": "stuck: schedules still open, no invocation pending, and no change for a while",
              "deadline": f"deadline of {cfg.deadline:.0f}s reached before quiescence"}[ending])  # fmt: skip
         chaos.faults.disarm()
