@@ -98,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=8080, help="API port (default 8080)")
     dev.add_argument("--api-key", help="register this API key for project 'default' (default: a new one)")
     dev.add_argument("--aws-port", type=int, default=0, help="embedded AWS port (default: any free port)")
+    dev.add_argument("--lambda-processes", type=int, default=0, metavar="N",
+                     help="run the delivery function in N worker processes (default 0: on threads of this one)")
     dev.set_defaults(run=_dev)
 
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(metavar="ACTION")
@@ -130,7 +132,12 @@ def _parser() -> argparse.ArgumentParser:
 def _dev(args: argparse.Namespace) -> int:
     from belltower.local.dev import run_dev
 
-    return run_dev(host=args.host, port=args.port, api_key=args.api_key, aws_port=args.aws_port)
+    if args.lambda_processes < 0:
+        parser_error = "--lambda-processes must be 0 or more"
+        print(f"belltower dev: {parser_error}", file=sys.stderr)
+        return 2
+    return run_dev(host=args.host, port=args.port, api_key=args.api_key, aws_port=args.aws_port,
+                   lambda_processes=args.lambda_processes)
 
 
 # --- keys ----------------------------------------------------------------------------------------

@@ -52,8 +52,9 @@ class Answer:
 
 
 class DevServer:
-    def __init__(self, log_name: str = "bench-dev.log") -> None:
+    def __init__(self, log_name: str = "bench-dev.log", *, lambda_processes: int = 0) -> None:
         self.port, self.aws_port = free_port(), free_port()
+        self.lambda_processes = lambda_processes
         self.api_key = "bt_" + secrets.token_urlsafe(24)
         self.url = f"http://127.0.0.1:{self.port}"
         self.aws_endpoint = f"http://127.0.0.1:{self.aws_port}"
@@ -66,7 +67,8 @@ class DevServer:
         log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [str(belltower), "dev", "--host", "127.0.0.1", "--port", str(self.port),
-             "--api-key", self.api_key, "--aws-port", str(self.aws_port)],
+             "--api-key", self.api_key, "--aws-port", str(self.aws_port),
+             "--lambda-processes", str(self.lambda_processes)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=fake_env(),
         )  # fmt: skip
         deadline = time.monotonic() + timeout

@@ -140,9 +140,10 @@ def _rfc3339(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def run(counts: list[int], drain_cap: float = 240.0, isolated: int = 20) -> dict[str, Any]:
-    results: dict[str, Any] = {"bursts": [], "isolated": None, "dev_cpu_note": None}
-    with Receiver() as receiver, DevServer("bench-lag-dev.log") as dev:
+def run(counts: list[int], drain_cap: float = 240.0, isolated: int = 20, lambda_processes: int = 0) -> dict[str, Any]:
+    results: dict[str, Any] = {"bursts": [], "isolated": None, "dev_cpu_note": None,
+                               "lambda_processes": lambda_processes}  # fmt: skip
+    with Receiver() as receiver, DevServer("bench-lag-dev.log", lambda_processes=lambda_processes) as dev:
         creator = ServiceLayerCreator(dev)
         results["isolated"] = measure_isolated(receiver, creator, isolated)
         for count in counts:
@@ -154,9 +155,17 @@ def run(counts: list[int], drain_cap: float = 240.0, isolated: int = 20) -> dict
 
 
 def _cpu_seconds(dev: DevServer) -> float | None:
+    """CPU time of `belltower dev` and of its worker processes (if it runs any)."""
     try:
-        with open(f"/proc/{dev.process.pid}/stat") as handle:  # type: ignore[union-attr]
-            fields = handle.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        pids = [dev.process.pid]  # type: ignore[union-attr]
+        for task in os.listdir(f"/proc/{pids[0]}/task"):
+            with open(f"/proc/{pids[0]}/task/{task}/children") as handle:
+                pids += [int(pid) for pid in handle.read().split()]
+        total = 0
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
     except (OSError, AttributeError, IndexError, ValueError):
         return None

@@ -56,7 +56,7 @@ def section_lag(args: argparse.Namespace) -> str:
     from bench import lag
 
     counts = [int(c) for c in args.lag_counts.split(",")]
-    result = lag.run(counts, drain_cap=args.drain_cap)
+    result = lag.run(counts, drain_cap=args.drain_cap, lambda_processes=args.lambda_processes)
     rows = []
     for burst in result["bursts"]:
         s = burst["lag"]
@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Belltower benchmarks")
     parser.add_argument("sections", nargs="*", default=["all"], help=f"all, or any of {', '.join(SECTIONS)}")
     parser.add_argument("--lag-counts", default="1000", help="burst sizes for the lag section (e.g. 1000,10000)")
+    parser.add_argument("--lambda-processes", type=int, default=0,
+                        help="lag section: `belltower dev --lambda-processes N` (default 0: threads)")
     parser.add_argument("--drain-cap", type=float, default=600.0, help="give up draining a burst after this (s)")
     parser.add_argument("--clients", default="1,8,32", help="API client concurrencies")
     parser.add_argument("--requests", type=int, default=300, help="API requests per concurrency")

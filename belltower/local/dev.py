@@ -29,8 +29,13 @@ def run_dev(
     stop: threading.Event | None = None,
     lambda_retry_delays: tuple[float, ...] = (1.0, 2.0),
     faults: Any = None,
+    lambda_processes: int = 0,
 ) -> int:
     """Run until SIGINT/SIGTERM (or until `stop` is set); return the exit status.
+
+    lambda_processes: run the delivery function in this many worker processes
+        (belltower.local.processes) instead of on threads of this process; 0 (the default):
+        threads. Not with `faults`.
 
     faults: a `belltower.local.faults.LocalFaults` (the fault-injection run, `make chaos`); it is
         installed on the container and the scheduler stand-in before either is used. None (the
@@ -41,13 +46,15 @@ def run_dev(
     from belltower.local.gateway import LocalGateway
     from belltower.local.scheduler import LocalInvoker, LocalScheduler
 
+    if lambda_processes and faults is not None:
+        raise ValueError("fault injection needs the in-process delivery function (lambda_processes=0)")
     out = out or sys.stdout
     stop = stop or threading.Event()
-    _configure_logging()
+    configure_logging()
     _install_signal_handlers(stop)
 
     aws = start_embedded_aws(aws_host, aws_port)
-    scheduler = gateway = None
+    scheduler = gateway = workers = None
     try:
         settings = aws.settings
         scheduler = LocalScheduler(
@@ -65,7 +72,13 @@ def run_dev(
         from belltower.service.keys import create_key
         from handlers import api, delivery
 
-        scheduler.register(settings.delivery_function_arn, delivery.handler)
+        function_arn = settings.delivery_function_arn
+        if lambda_processes:
+            from belltower.local.processes import ProcessFunction
+
+            workers = ProcessFunction(function_arn, lambda_processes,
+                                      lambda event: scheduler.invoke_async(function_arn, event))  # fmt: skip
+        scheduler.register(function_arn, workers or delivery.handler)
         scheduler.start()
         plaintext, _ = create_key(container.store, DEFAULT_PROJECT, plaintext=api_key)
         try:
@@ -83,6 +96,8 @@ def run_dev(
             gateway.stop()
         if scheduler is not None:
             scheduler.stop()
+        if workers is not None:
+            workers.close()
         wiring.install(None)
         aws.stop()
 
@@ -119,7 +134,7 @@ def _print_banner(out: TextIO, api_url: str, api_key: str, aws_endpoint: str, ta
     out.flush()
 
 
-def _configure_logging() -> None:
+def configure_logging() -> None:
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)

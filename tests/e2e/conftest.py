@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json as jsonlib
 import os
 import secrets
@@ -14,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,13 +107,14 @@ def _fake_aws_env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def dev_server() -> DevServer:
+@contextlib.contextmanager
+def running_dev_server(*options: str) -> Iterator[DevServer]:
+    """`belltower dev` with free ports, a fresh API key and `options`, stopped on exit."""
     port, aws_port = free_port(), free_port()
     api_key = "bt_" + secrets.token_urlsafe(24)
     process = subprocess.Popen(
         [_belltower_executable(), "dev", "--host", "127.0.0.1", "--port", str(port),
-         "--api-key", api_key, "--aws-port", str(aws_port)],
+         "--api-key", api_key, "--aws-port", str(aws_port), *options],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         env=_fake_aws_env(), text=True, bufsize=1,
     )  # fmt: skip
@@ -132,13 +135,21 @@ def dev_server() -> DevServer:
             process.wait(5)
             reason = f"exited with {process.returncode}" if process.returncode is not None else "timed out"
             raise RuntimeError(f"`belltower dev` {reason} before 'Ready.'; its output:\n{server.log()}")
-    yield server
-    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+@pytest.fixture(scope="session")
+def dev_server() -> Iterator[DevServer]:
+    with running_dev_server() as server:
+        yield server
 
 
 @pytest.fixture
