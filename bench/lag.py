@@ -83,7 +83,7 @@ def measure_burst(dev: DevServer, receiver: Receiver, creator: ServiceLayerCreat
     far = int(time.time()) + 3 * 3600
     sample = min(100, count)
     rate = sample / create_many(creator, [{"endpoint": receiver.url + "/far", "fire_at": far}] * sample)
-    due = int(time.time() + count / rate * 1.4 + 8)
+    due = int(time.time() + count / rate * 1.15 + 8)
     body = {"endpoint": receiver.url + path, "fire_at": due, "body": {"bench": "burst"}}
     create_seconds = create_many(creator, [body] * count)
     slack = due - time.time()

@@ -3,7 +3,7 @@ reproduces it, and `--write` puts them all into docs/benchmarks.md between the g
 markers (the prose around them is kept).
 
     python -m bench                          # all sections, 1,000-schedule burst (make bench)
-    python -m bench all --lag-counts 1000,10000 --write docs/benchmarks.md
+    python -m bench all --lag-counts 1000,10000 --lambda-processes 2 --write docs/benchmarks.md
     python -m bench lag --lag-counts 1000    # one section
     python -m bench api | coldstart | calls | package
 """
@@ -78,14 +78,17 @@ def section_lag(args: argparse.Namespace) -> str:
     cpu = result.get("dev_cpu_seconds")
     return (
         "### 1. Dispatch lag, local mode\n\n"
-        f"`{PY} -m bench lag --lag-counts {args.lag_counts}`\n\n"
+        f"`{PY} -m bench lag --lag-counts {args.lag_counts} --lambda-processes {args.lambda_processes}`\n\n"
         "Lag = receiver arrival time − `Belltower-Scheduled-For`. Schedules created ahead of time through the "
         "service layer (`belltower.service.schedules.create_schedule`, 8 threads in the benchmark process) "
-        "against the embedded AWS of a `belltower dev` subprocess; the receiver runs in the benchmark process.\n\n"
+        "against the embedded AWS of a `belltower dev"
+        + (f" --lambda-processes {args.lambda_processes}" if args.lambda_processes else "")
+        + "` subprocess; the receiver runs in the benchmark process.\n\n"
         + table(["burst", "delivered", "p50", "p95", "p99", "max", "first", "drain", "delivery rate",
                  "create rate"], rows)  # fmt: skip
         + "\n" + verdict
-        + (f"\n`belltower dev` used {cpu:.0f} CPU-seconds for the whole section." if cpu else "")
+        + (f"\n`belltower dev` (with its worker processes) used {cpu:.0f} CPU-seconds for the whole section."
+           if cpu else "")  # fmt: skip
         + "\n"
     )
 

@@ -49,6 +49,14 @@ def _start_worker(environ: dict[str, str]) -> None:
     wiring.install(wiring.Container(Settings.from_env(), invoker_override=_invoker))
 
 
+def _warm_up() -> None:
+    """Import the handler and make its first AWS clients, as a Lambda cold start would."""
+    from belltower import wiring
+    from handlers import delivery  # noqa: F401
+
+    wiring.container().store  # noqa: B018 - creates the boto3 session and DynamoDB resource
+
+
 def _run(event: dict[str, Any], function_arn: str, request_id: str,
          timeout_seconds: float) -> tuple[Any, list[dict[str, Any]], str | None]:  # fmt: skip
     from belltower.local.aws import LambdaContext
@@ -75,6 +83,9 @@ class ProcessFunction:
             max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker, initargs=(dict(os.environ),),
         )  # fmt: skip
+        # Start every worker now (the pool would start them one per busy moment), each warmed up.
+        for warming in [self._pool.submit(_warm_up) for _ in range(processes)]:
+            warming.result()
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         result, invoked, error = self._pool.submit(
