@@ -18,7 +18,8 @@ import math
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -27,21 +28,34 @@ from bench.receiver import Receiver
 from bench.stats import summary
 
 CREATE_THREADS = 8
+CREATE_PROCESSES = 2
 
 
 class ServiceLayerCreator:
-    """Creates schedules through `belltower.service.schedules` against a dev server's AWS."""
+    """Creates schedules through `belltower.service.schedules` against a dev server's AWS, on
+    CREATE_THREADS threads, and with `processes` > 1 on that many processes (each with its threads),
+    so that creating a large burst is bound by the embedded AWS rather than by this interpreter."""
 
-    def __init__(self, dev: DevServer) -> None:
+    def __init__(self, aws_endpoint: str, api_key: str, processes: int = 1) -> None:
         from belltower.local.aws import apply_environment, discover_local_settings, fake_aws_environment
 
-        apply_environment(fake_aws_environment(dev.aws_endpoint))  # this process: the embedded AWS only
-        self._settings = discover_local_settings(dev.aws_endpoint)
-        self._api_key = dev.api_key
+        apply_environment(fake_aws_environment(aws_endpoint))  # this process: the embedded AWS only
+        self._settings = discover_local_settings(aws_endpoint)
+        self._api_key = api_key
         self._local = threading.local()
         # One pool for the whole run: each thread keeps its container (a new thread would build
         # a boto3 session and authenticate first, which made the rate calibration ~2× too slow).
         self.pool = ThreadPoolExecutor(CREATE_THREADS, thread_name_prefix="bench-create")
+        self.processes = None
+        if processes > 1:
+            self.processes = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_start_creator, initargs=(aws_endpoint, api_key))  # fmt: skip
+            self.process_count = processes
+
+    def close(self) -> None:
+        self.pool.shutdown()
+        if self.processes is not None:
+            self.processes.shutdown()
 
     def _context(self) -> tuple[Any, dict[str, Any]]:
         if not hasattr(self._local, "container"):
@@ -66,11 +80,30 @@ class _NoDirectInvoke:
         raise RuntimeError("a benchmark schedule was due too soon to be armed in EventBridge")
 
 
+_creator: ServiceLayerCreator | None = None
+
+
+def _start_creator(aws_endpoint: str, api_key: str) -> None:
+    global _creator
+    _creator = ServiceLayerCreator(aws_endpoint, api_key)
+
+
+def _create_chunk(bodies: list[dict[str, Any]]) -> int:
+    assert _creator is not None
+    return len(list(_creator.pool.map(_creator.create, bodies)))
+
+
 def create_many(creator: ServiceLayerCreator, bodies: list[dict[str, Any]]) -> float:
-    """Create all (on the creator's threads); returns the seconds it took."""
+    """Create all (on the creator's threads or processes); returns the seconds it took."""
     started = time.monotonic()
-    for _ in creator.pool.map(creator.create, bodies):
-        pass
+    if creator.processes is None:
+        for _ in creator.pool.map(creator.create, bodies):
+            pass
+    else:
+        size = max(10, math.ceil(len(bodies) / (creator.process_count * CREATE_THREADS)))
+        chunks = [bodies[i:i + size] for i in range(0, len(bodies), size)]
+        for _ in creator.processes.map(_create_chunk, chunks):
+            pass
     return time.monotonic() - started
 
 
@@ -148,14 +181,14 @@ def run(counts: list[int], drain_cap: float = 240.0, isolated: int = 20, lambda_
     results: dict[str, Any] = {"bursts": [], "isolated": None, "dev_cpu_note": None,
                                "lambda_processes": lambda_processes}  # fmt: skip
     with Receiver() as receiver, DevServer("bench-lag-dev.log", lambda_processes=lambda_processes) as dev:
-        creator = ServiceLayerCreator(dev)
+        creator = ServiceLayerCreator(dev.aws_endpoint, dev.api_key, processes=CREATE_PROCESSES)
         results["isolated"] = measure_isolated(receiver, creator, isolated)
         for count in counts:
             results["bursts"].append(
                 measure_burst(dev, receiver, creator, count, drain_cap=drain_cap, path=f"/burst-{count}")
             )
         results["dev_cpu_seconds"] = _cpu_seconds(dev)
-        creator.pool.shutdown()
+        creator.close()
     return results
 
 

@@ -80,7 +80,7 @@ def section_lag(args: argparse.Namespace) -> str:
         "### 1. Dispatch lag, local mode\n\n"
         f"`{PY} -m bench lag --lag-counts {args.lag_counts} --lambda-processes {args.lambda_processes}`\n\n"
         "Lag = receiver arrival time − `Belltower-Scheduled-For`. Schedules created ahead of time through the "
-        "service layer (`belltower.service.schedules.create_schedule`, 8 threads in the benchmark process) "
+        "service layer (`belltower.service.schedules.create_schedule`, 2 processes × 8 threads beside the benchmark) "
         "against the embedded AWS of a `belltower dev"
         + (f" --lambda-processes {args.lambda_processes}" if args.lambda_processes else "")
         + "` subprocess; the receiver runs in the benchmark process.\n\n"
