@@ -120,7 +120,7 @@ def measure_burst(dev: DevServer, receiver: Receiver, creator: ServiceLayerCreat
     far_bodies = [{"endpoint": receiver.url + "/far", "fire_at": far}] * sample
     create_many(creator, far_bodies)  # warms every creating thread up
     rate = sample / create_many(creator, far_bodies)
-    due = int(time.time() + count / rate * 1.15 + 8)
+    due = int(time.time() + count / rate * 1.1 + 6)
     body = {"endpoint": receiver.url + path, "fire_at": due, "body": {"bench": "burst"}}
     create_seconds = create_many(creator, [body] * count)
     slack = due - time.time()
@@ -158,7 +158,7 @@ def measure_burst(dev: DevServer, receiver: Receiver, creator: ServiceLayerCreat
 def measure_isolated(receiver: Receiver, creator: ServiceLayerCreator, count: int = 20,
                      path: str = "/isolated") -> dict[str, Any]:  # fmt: skip
     """One-shots 0.5 s apart (fire_at with milliseconds): no queueing, just the overhead."""
-    start = int(time.time()) + 10
+    start = int(time.time()) + 6
     bodies = [{"endpoint": receiver.url + path,
                "fire_at": _rfc3339(start + i * 0.5)} for i in range(count)]  # fmt: skip
     create_many(creator, bodies)

@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drain-cap", type=float, default=600.0, help="give up draining a burst after this (s)")
     parser.add_argument("--clients", default="1,8,32", help="API client concurrencies")
     parser.add_argument("--requests", type=int, default=200, help="API requests per concurrency")
-    parser.add_argument("--runs", type=int, default=5, help="cold-start interpreters per figure (best of)")
+    parser.add_argument("--runs", type=int, default=3, help="cold-start interpreters per figure (best of)")
     parser.add_argument("--write", type=Path, help="update the generated block of this Markdown file")
     args = parser.parse_args(argv)
     chosen = list(SECTIONS) if "all" in args.sections else args.sections
