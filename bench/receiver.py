@@ -66,14 +66,17 @@ class Delivery:
     fault: str
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the listen backlog for a burst of 10,000 deliveries (set before listen())
+
+
 class Receiver:
     def __init__(self, plan: FaultPlan | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.plan = plan or FaultPlan()
         self.deliveries: list[Delivery] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _make_handler(self))
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 1024  # a burst of 10,000 deliveries
+        self._server = _Server((host, port), _make_handler(self))
         self._thread: threading.Thread | None = None
 
     @property

@@ -258,6 +258,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    #: The listen backlog (socketserver's default is 5): requests wait in line for the one
+    #: function instance, and 32 clients connecting at once must not be reset.
+    request_queue_size = 128
     gateway: LocalGateway
 
 
