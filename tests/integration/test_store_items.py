@@ -33,7 +33,7 @@ def test_schedules_and_occurrences_with_every_field_set_or_empty_read_back_uncha
             "description": "d", "metadata": {"k": "v"}, "headers": {"X-A": "1"}, "query": {"q": "1"},
             "ttl": "10m", "max_runs": 3, "overlap": "allow", "webhook_url": DESTINATION + "/w",
             "callback_url": DESTINATION + "/c", "failure_callback_url": DESTINATION + "/f",
-            "start_at": "2026-11-24T00:00:00Z", "end_at": "2026-12-24T00:00:00Z"}  # fmt: skip
+            "start_at": "2030-01-01T00:00:00Z", "end_at": "2030-02-01T00:00:00Z"}  # fmt: skip
     for body in (full, {"endpoint": DESTINATION, "delay": "1m"}):
         created = app.call("POST", "/v1/schedules", body).body
         got = app.call("GET", f"/v1/schedules/{created['id']}").body
