@@ -133,8 +133,7 @@ def _dev(args: argparse.Namespace) -> int:
     from belltower.local.dev import run_dev
 
     if args.lambda_processes < 0:
-        parser_error = "--lambda-processes must be 0 or more"
-        print(f"belltower dev: {parser_error}", file=sys.stderr)
+        print("belltower dev: --lambda-processes must be 0 or more", file=sys.stderr)
         return 2
     return run_dev(host=args.host, port=args.port, api_key=args.api_key, aws_port=args.aws_port,
                    lambda_processes=args.lambda_processes)

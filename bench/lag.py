@@ -46,11 +46,10 @@ class ServiceLayerCreator:
         # One pool for the whole run: each thread keeps its container (a new thread would build
         # a boto3 session and authenticate first, which made the rate calibration ~2× too slow).
         self.pool = ThreadPoolExecutor(CREATE_THREADS, thread_name_prefix="bench-create")
-        self.processes = None
+        self.process_count, self.processes = processes, None
         if processes > 1:
             self.processes = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_start_creator, initargs=(aws_endpoint, api_key))  # fmt: skip
-            self.process_count = processes
 
     def close(self) -> None:
         self.pool.shutdown()

@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from belltower.local.faults import draw
+from belltower.local.serving import BackgroundServer
 
 ACK, ERROR, HANG, REFUSE = "ack", "error", "hang", "refuse"
 
@@ -71,13 +72,14 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024  # the listen backlog for a burst of 10,000 deliveries (set before listen())
 
 
-class Receiver:
+class Receiver(BackgroundServer):
+    _thread_name = "bench-receiver"
+
     def __init__(self, plan: FaultPlan | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.plan = plan or FaultPlan()
         self.deliveries: list[Delivery] = []
         self._lock = threading.Lock()
         self._server = _Server((host, port), _make_handler(self))
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -100,24 +102,6 @@ class Receiver:
             time.sleep(0.05)
         return True
 
-    def start(self) -> Receiver:
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="bench-receiver", daemon=True)  # fmt: skip
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(2)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> Receiver:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _record(self, delivery: Delivery) -> None:
         with self._lock:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,6 +46,22 @@ def _compact(doc: dict[str, Any]) -> str:
     """A document as stored: without its empty top-level fields (from_doc restores them)."""
     return json.dumps({k: v for k, v in doc.items() if v is not None and v != {} and v != []},
                       separators=(",", ":"))  # fmt: skip
+
+
+#: Page size when a caller walks a whole listing.
+SCAN_PAGE = 100
+
+
+def all_items(listing: Callable[..., Page], *args: Any, **kwargs: Any) -> Iterator[Any]:
+    """Every item of a store listing, in its order, following its cursors page by page:
+    `listing(*args, limit=SCAN_PAGE, cursor=..., **kwargs)` (stop early by not iterating on)."""
+    cursor = None
+    while True:
+        page = listing(*args, limit=SCAN_PAGE, cursor=cursor, **kwargs)
+        yield from page.items
+        if not page.has_more:
+            return
+        cursor = page.next_cursor
 
 
 def _encode_cursor(key: dict[str, Any]) -> str:
@@ -559,15 +575,9 @@ class Store:
 
     def iter_open_occurrences(self, project_id: str, schedule_id: str) -> Iterator[Occurrence]:
         """Occurrences of a schedule that have not finished (cancel uses this)."""
-        cursor = None
-        while True:
-            page = self.list_occurrences(project_id, schedule_id, limit=100, cursor=cursor)
-            for occ in page.items:
-                if not occ.is_terminal:
-                    yield self.get_occurrence(project_id, schedule_id, occ.id) or occ
-            if not page.has_more:
-                return
-            cursor = page.next_cursor
+        for occ in all_items(self.list_occurrences, project_id, schedule_id):
+            if not occ.is_terminal:
+                yield self.get_occurrence(project_id, schedule_id, occ.id) or occ
 
 
 def epoch(dt: datetime) -> int:

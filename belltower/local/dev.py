@@ -61,9 +61,8 @@ def run_dev(
             on_failure_destination=settings.dlq_arn, lambda_retry_delays=lambda_retry_delays,
             faults=faults,
         )
-        container = wiring.Container(
-            settings, invoker_override=LocalInvoker(scheduler, settings.delivery_function_arn)
-        )
+        invoker = LocalInvoker(scheduler, settings.delivery_function_arn)
+        container = wiring.Container(settings, invoker_override=invoker)
         if faults is not None:  # hook point: fault injection (make chaos), before any AWS client
             faults.install(container, scheduler)
         wiring.install(container)
@@ -76,8 +75,7 @@ def run_dev(
         if lambda_processes:
             from belltower.local.processes import ProcessFunction
 
-            workers = ProcessFunction(function_arn, lambda_processes,
-                                      lambda event: scheduler.invoke_async(function_arn, event))  # fmt: skip
+            workers = ProcessFunction(function_arn, lambda_processes, invoker.invoke_delivery)
         scheduler.register(function_arn, workers or delivery.handler)
         scheduler.start()
         plaintext, _ = create_key(container.store, DEFAULT_PROJECT, plaintext=api_key)

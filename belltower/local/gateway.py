@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from belltower.local.aws import ACCOUNT_ID, LambdaContext, lambda_function_arn
+from belltower.local.serving import BackgroundServer
 
 log = logging.getLogger("local.gateway")  # outside "belltower.*", whose loggers print Powertools JSON
 
@@ -264,8 +265,10 @@ class _Server(ThreadingHTTPServer):
     gateway: LocalGateway
 
 
-class LocalGateway:
+class LocalGateway(BackgroundServer):
     """Serves `handler(event, context)` over HTTP as an API Gateway HTTP API ($default route)."""
+
+    _thread_name = "belltower-gateway"
 
     def __init__(
         self,
@@ -283,7 +286,6 @@ class LocalGateway:
         self.timeout_seconds = timeout_seconds
         self._server = _Server((host, port), _RequestHandler)
         self._server.gateway = self
-        self._thread: threading.Thread | None = None
         self._one_at_a_time = threading.Lock()
 
     @property
@@ -312,23 +314,3 @@ class LocalGateway:
             body = json.dumps({"message": "Internal Server Error"}).encode()
             return 500, [("Content-Type", "application/json")], body
 
-    def start(self) -> LocalGateway:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-            name="belltower-gateway", daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(2)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> LocalGateway:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

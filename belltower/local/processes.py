@@ -74,10 +74,10 @@ def _run(event: dict[str, Any], function_arn: str, request_id: str,
 
 class ProcessFunction:
     """A handler for `LocalScheduler.register` that runs the delivery function in `processes`
-    worker processes; `invoke_async(event)` queues the async invokes they make."""
+    worker processes; `invoke_delivery(event)` (the local Invoker's) queues the async invokes they make."""
 
-    def __init__(self, function_arn: str, processes: int, invoke_async: Any, timeout_seconds: float = 900.0) -> None:
-        self._function_arn, self._invoke_async, self._timeout = function_arn, invoke_async, timeout_seconds
+    def __init__(self, function_arn: str, processes: int, invoke_delivery: Any, timeout_seconds: float = 900.0) -> None:
+        self._function_arn, self._invoke_delivery, self._timeout = function_arn, invoke_delivery, timeout_seconds
         # spawn, not fork: the parent runs threads (moto, the stand-in) that a fork would copy mid-step.
         self._pool = ProcessPoolExecutor(
             max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
@@ -92,7 +92,7 @@ class ProcessFunction:
             _run, event, self._function_arn, context.aws_request_id, self._timeout
         ).result()
         for queued in invoked:
-            self._invoke_async(queued)
+            self._invoke_delivery(queued)
         if error is not None:
             raise FunctionError(error)
         return result

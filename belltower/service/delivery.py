@@ -273,7 +273,7 @@ def _resume(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> s
         timeout = target.timeout if target else DEFAULT_LIMITS.max_timeout
         lease_end = occ.claimed_at + timeout + LEASE_GRACE
         if lease_end - now > DIRECT_DISPATCH_WINDOW:
-            return _watch(c, occ, number, lease_end)
+            return _watch(c, occ, number, occ.claimed_at, lease_end)
         c.clock.sleep(max((lease_end - now).total_seconds(), 0.0))
         now = c.clock.now()
     if occ.cancelled_by(schedule):
@@ -286,12 +286,11 @@ def _resume(c: Container, schedule: Schedule, occ: Occurrence, number: int) -> s
     return _attempt(c, schedule, target, occ, number)
 
 
-def _watch(c: Container, occ: Occurrence, number: int, lease_end: datetime) -> str:
+def _watch(c: Container, occ: Occurrence, number: int, claimed_at: datetime, lease_end: datetime) -> str:
     """Attempt `number` is claimed, perhaps by a live invocation, perhaps by a dead one: come back
     at the lease end (one watch per claim), when a dead claim can be taken over. Returning instead
     of failing keeps Lambda's retries (and its on-failure records) for real failures."""
-    name = f"{occ.id}-{number}-watch-{int(occ.claimed_at.timestamp())}" if occ.claimed_at else f"{occ.id}-{number}"
-    arm(c, name, lease_end, attempt_event(occ, number))
+    arm(c, f"{occ.id}-{number}-watch-{int(claimed_at.timestamp())}", lease_end, attempt_event(occ, number))
     logger.info("attempt in flight; watching its lease",
                 extra={"occurrence_id": occ.id, "attempt": number, "lease_end": format_utc(lease_end)})  # fmt: skip
     return "in_flight"
@@ -433,9 +432,10 @@ def _announce(c: Container, schedule: Schedule, *announced: Event) -> None:
     if not announced:
         return
     events.record(c, *announced)
-    for event in announced if schedule.webhook_url else ():
-        notification = Notification(WEBHOOK, schedule.webhook_url, event.id, event.to_api())
-        notifications.dispatch(c, schedule.project_id, schedule.id, notification)
+    if schedule.webhook_url:
+        for event in announced:
+            notification = Notification(WEBHOOK, schedule.webhook_url, event.id, event.to_api())
+            notifications.dispatch(c, schedule.project_id, schedule.id, notification)
 
 
 def _current(c: Container, schedule: Schedule) -> Schedule:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
-from belltower.adapters.store import Page, StaleWrite
+from belltower.adapters.store import Page, StaleWrite, all_items
 from belltower.domain.errors import Conflict, InvalidRequest, NotFound, SchedulerUnavailable
 from belltower.domain.ids import new_id
 from belltower.domain.models import Occurrence, Schedule
@@ -174,12 +175,6 @@ def replay_dead_letters(c: Container, project: dict[str, Any], body: Any) -> lis
             if occ.state != "dead_lettered":
                 raise Conflict(f"occurrence {occ.id} is {occ.state}, not dead_lettered", param="ids")
     else:
-        originals, cursor = [], None
-        while len(originals) < MAX_REPLAY_BATCH:
-            page = c.store.list_dead_letters(project["id"], limit=MAX_REPLAY_BATCH, cursor=cursor)
-            originals += [o for o in page.items if o.replayed_by is None]
-            if not page.has_more:
-                break
-            cursor = page.next_cursor
-        originals = originals[:MAX_REPLAY_BATCH]
+        waiting = (o for o in all_items(c.store.list_dead_letters, project["id"]) if o.replayed_by is None)
+        originals = list(islice(waiting, MAX_REPLAY_BATCH))
     return [replay(c, project, occ.id) for occ in originals]

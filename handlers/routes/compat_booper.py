@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import Router
 
+from belltower.adapters.store import all_items
 from belltower.compat import booper
 from belltower.domain import idempotency
 from belltower.domain.ids import is_id
@@ -18,7 +19,6 @@ from handlers.routes.http import json_body, json_response, project, route, seed_
 
 router = Router()
 BASE = "/compat/booper/api/jobs"
-SCAN_PAGE = 100
 
 
 booper_errors = seed_errors(booper.error_response)
@@ -71,13 +71,8 @@ def create_job() -> Response:
 def list_jobs() -> Response:
     caller = project(router)
     c = container()
-    found, cursor = [], None
-    while True:  # native lists have no metadata filter: keep the Booper jobs of each page
-        page = c.store.list_schedules(caller["id"], limit=SCAN_PAGE, cursor=cursor)
-        found += [s for s in page.items if booper.is_booper(s)]
-        if not page.has_more:
-            break
-        cursor = page.next_cursor
+    # native lists have no metadata filter: keep the Booper jobs
+    found = [s for s in all_items(c.store.list_schedules, caller["id"]) if booper.is_booper(s)]
     now = c.clock.now()
     data = []
     for s in found:

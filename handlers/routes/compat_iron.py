@@ -3,11 +3,13 @@ format over native schedules and endpoint profiles (belltower.compat.iron)."""
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import Router
 
+from belltower.adapters.store import SCAN_PAGE, all_items
 from belltower.compat import iron
 from belltower.domain.errors import BelltowerError, Conflict, NotFound
 from belltower.domain.ids import is_id
@@ -18,7 +20,6 @@ from handlers.routes.http import json_body, json_response, query, raw_body, rout
 
 router = Router()
 BASE = "/compat/iron/2/projects/<project_id>"
-SCAN_PAGE = 100
 iron_errors = seed_errors(iron.error_response)
 
 
@@ -40,13 +41,7 @@ def _json(project_id: str) -> tuple[dict[str, Any], Any]:
 
 def _all_profiles(caller: dict[str, Any]) -> list[Endpoint]:
     """The project's endpoint profiles, newest first."""
-    c, found, cursor = container(), [], None
-    while True:
-        page = c.store.list_endpoints(caller["id"], limit=SCAN_PAGE, cursor=cursor)
-        found += page.items
-        if not page.has_more:
-            return found
-        cursor = page.next_cursor
+    return list(all_items(container().store.list_endpoints, caller["id"]))
 
 
 def _profiles(caller: dict[str, Any], names: set[str]) -> dict[str, str]:
@@ -92,15 +87,9 @@ def _page(items: list[Any]) -> list[Any]:
 
 
 def _list(caller: dict[str, Any], kind: str) -> list[Schedule]:
-    c, found, cursor = container(), [], None
     page_no, per_page = iron.page(query(router))
-    while len(found) < (page_no + 1) * per_page:
-        page = c.store.list_schedules(caller["id"], limit=SCAN_PAGE, cursor=cursor)
-        found += [s for s in page.items if iron.is_iron(s, kind)]
-        if not page.has_more:
-            break
-        cursor = page.next_cursor
-    return found[page_no * per_page:(page_no + 1) * per_page]
+    found = (s for s in all_items(container().store.list_schedules, caller["id"]) if iron.is_iron(s, kind))
+    return list(islice(found, page_no * per_page, (page_no + 1) * per_page))
 
 
 def _cancel(caller: dict[str, Any], schedule: Schedule) -> Response:

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import Router
 
+from belltower.adapters.store import SCAN_PAGE, all_items
 from belltower.compat import pipedream
 from belltower.domain.errors import BelltowerError, InvalidRequest, NotFound, Unauthorized
 from belltower.domain.ids import is_id, new_id
@@ -17,7 +18,6 @@ from handlers.routes.http import json_body, json_response, route, seed_errors
 
 router = Router()
 BASE = "/compat/pipedream"
-SCAN_PAGE = 100
 #: At most this many feed events are read per SSE request; the client resumes from the last id.
 SSE_SCAN = 1000
 pipedream_errors = seed_errors(pipedream.error_response)
@@ -33,15 +33,8 @@ def _project(*, allow_bearer: bool = False) -> dict[str, Any]:
 
 
 def _profile_id(caller: dict[str, Any]) -> str | None:
-    c, cursor = container(), None
-    while True:
-        page = c.store.list_endpoints(caller["id"], limit=SCAN_PAGE, cursor=cursor)
-        for endpoint in page.items:
-            if endpoint.name == pipedream.PROFILE_NAME:
-                return endpoint.id
-        if not page.has_more:
-            return None
-        cursor = page.next_cursor
+    profiles = all_items(container().store.list_endpoints, caller["id"])
+    return next((e.id for e in profiles if e.name == pipedream.PROFILE_NAME), None)
 
 
 @route(router, "POST", BASE + "/schedule")

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import Router
 
+from belltower.adapters.store import all_items
 from belltower.compat import taskhook
 from belltower.domain.errors import NotFound
 from belltower.domain.ids import is_id
@@ -18,7 +19,6 @@ from handlers.routes.http import json_body, json_response, project, query, route
 
 router = Router()
 BASE = "/compat/taskhook/v1/schedules"
-SCAN_PAGE = 100
 taskhook_errors = seed_errors(taskhook.error_response)
 
 
@@ -51,18 +51,13 @@ def list_all() -> Response:
     params = query(router)
     limit, offset = taskhook.paging(params)
     status, enabled = taskhook.list_filters(params)
-    c, now, found, cursor = container(), _now(), [], None
-    while True:  # newest first; native lists have no metadata filter
-        page = c.store.list_schedules(caller["id"], limit=SCAN_PAGE, cursor=cursor)
-        for s in page.items:
-            if not taskhook.is_taskhook(s):
-                continue
-            view = taskhook.schedule_view(s, now)
-            if (status is None or view["status"] == status) and (enabled is None or view["enabled"] == enabled):
-                found.append(view)
-        if not page.has_more:
-            break
-        cursor = page.next_cursor
+    c, now, found = container(), _now(), []
+    for s in all_items(c.store.list_schedules, caller["id"]):  # newest first; no metadata filter natively
+        if not taskhook.is_taskhook(s):
+            continue
+        view = taskhook.schedule_view(s, now)
+        if (status is None or view["status"] == status) and (enabled is None or view["enabled"] == enabled):
+            found.append(view)
     return json_response(200, {"total": len(found), "schedules": found[offset:offset + limit]})
 
 
@@ -105,14 +100,9 @@ def tasks(schedule_id: str) -> Response:
     params = query(router)
     limit, offset = taskhook.paging(params)
     status = taskhook.task_filter(params)
-    c, found, cursor = container(), [], None
-    while True:  # newest first; a Taskhook status covers several native states
-        page = c.store.list_occurrences(caller["id"], schedule.id, limit=SCAN_PAGE, cursor=cursor)
-        found += [t for t in (taskhook.task_view(o, schedule) for o in page.items)
-                  if status is None or t["status"] == status]  # fmt: skip
-        if not page.has_more:
-            break
-        cursor = page.next_cursor
+    # newest first; a Taskhook status covers several native states
+    runs = all_items(container().store.list_occurrences, caller["id"], schedule.id)
+    found = [t for t in (taskhook.task_view(o, schedule) for o in runs) if status is None or t["status"] == status]
     return json_response(200, {"total": len(found), "tasks": found[offset:offset + limit]})
 
 

@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from belltower.local.serving import BackgroundServer
+
 #: (status, headers, body): body is bytes, str, or anything JSON-serialisable (sent as JSON).
 Reply = tuple[int, dict[str, str], Any]
 
@@ -51,14 +53,15 @@ class _Program:
         return reply
 
 
-class Receiver:
+class Receiver(BackgroundServer):
+    _thread_name = "test-receiver"
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: list[RecordedRequest] = []
         self._programs: dict[str, _Program] = {}
         self._cond = threading.Condition()
         self._server = ThreadingHTTPServer((host, port), _make_handler(self))
         self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -84,24 +87,6 @@ class Receiver:
                 raise AssertionError(f"expected {count} request(s) within {timeout}s, got {len(got)}: {got}")
             return matching()[:count]
 
-    def start(self) -> Receiver:
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="test-receiver", daemon=True)  # fmt: skip
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(2)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> Receiver:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- called by the request handler ---------------------------------------------------------
     def _record(self, request: RecordedRequest) -> _Program | None:
